@@ -1,0 +1,1 @@
+"""The mailroom scan station: capture, clean, read, route, archive, deliver."""

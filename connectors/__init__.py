@@ -1,0 +1,1 @@
+"""Connectors: delivery of submissions and scanned mail into Fachverfahren and E-Akte."""

@@ -1,0 +1,5 @@
+"""The EfA marketplace: catalog, cost models, contracts and subscriptions."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,90 @@
+"""The application factory: settings in, a configured Litestar app out."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from marketplace import __version__
+from marketplace.catalog.routes import router as catalog_router
+from marketplace.contracts.routes import router as contracts_router
+from marketplace.costs.routes import router as costs_router
+from marketplace.db import Database
+from marketplace.dependencies import provide_db, provide_principal
+from marketplace.health import health
+from marketplace.identity.routes import router as identity_router
+from marketplace.problems import EXCEPTION_HANDLERS
+from marketplace.settings import Settings
+from marketplace.subscriptions.routes import router as subscriptions_router
+from marketplace.web.routes import router as web_router
+
+WEB_DIR = Path(__file__).parent / "web"
+
+
+def create_app(settings: Settings) -> Litestar:
+    database = Database(settings.db_path, readers=settings.read_connections)
+
+    async def open_database() -> None:
+        await database.open()
+
+    async def close_database() -> None:
+        await database.close()
+
+    return Litestar(
+        route_handlers=[
+            health,
+            identity_router,
+            catalog_router,
+            costs_router,
+            contracts_router,
+            subscriptions_router,
+            web_router,
+            create_static_files_router(
+                path="/static",
+                directories=[WEB_DIR / "static"],
+                include_in_schema=False,
+            ),
+        ],
+        state=State({"db": database, "settings": settings}),
+        dependencies={
+            "db": Provide(provide_db, sync_to_thread=False),
+            "principal": Provide(provide_principal),
+        },
+        on_startup=[open_database],
+        on_shutdown=[close_database],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
+        csrf_config=CSRFConfig(
+            secret=settings.csrf_secret or secrets.token_urlsafe(32),
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="strict",
+            exclude=["/api/", "/health", "/schema"],
+        ),
+        template_config=TemplateConfig(
+            directory=WEB_DIR / "templates", engine=JinjaTemplateEngine
+        ),
+        openapi_config=OpenAPIConfig(
+            title="EfA-Marktplatz",
+            version=__version__,
+            description="Katalog, Kostenmodelle, Verträge und Abonnements "
+            "für Einer-für-Alle-Onlinedienste.",
+        ),
+        logging_config=LoggingConfig(
+            root={
+                "level": "DEBUG" if settings.debug else "INFO",
+                "handlers": ["queue_listener"],
+            },
+            log_exceptions="debug",
+        ),
+        debug=settings.debug,
+    )

@@ -1,0 +1,1 @@
+"""The catalog context of the marketplace."""

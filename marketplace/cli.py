@@ -1,0 +1,150 @@
+"""The ``marketplace`` command: serve, migrate, seed, and manage accounts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from marketplace.db import Database
+from marketplace.errors import MarketplaceError
+from marketplace.identity import service as identity
+from marketplace.identity.schemas import Principal, Role
+from marketplace.settings import Settings
+
+log = logging.getLogger("marketplace")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="marketplace", description=__doc__)
+    parser.add_argument(
+        "--db", type=Path, help="SQLite file (default var/marketplace.sqlite3)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the API and the web pages")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument(
+        "--seed-demo",
+        action="store_true",
+        help="load the demo catalog first if the database is empty",
+    )
+    serve.add_argument("--debug", action="store_true")
+
+    sub.add_parser("migrate", help="create or upgrade the database schema")
+
+    seed = sub.add_parser("seed", help="load data into the database")
+    seed.add_argument(
+        "--demo",
+        action="store_true",
+        required=True,
+        help="the demo catalog, municipalities and accounts",
+    )
+
+    user = sub.add_parser("user", help="create an account (password read from stdin)")
+    user.add_argument("login")
+    user.add_argument("--name", required=True, help="display name")
+    user.add_argument("--role", choices=[r.value for r in Role], required=True)
+    user.add_argument("--provider", help="provider id for provider_admin")
+    user.add_argument("--ags", help="municipality AGS for municipality_buyer")
+
+    token = sub.add_parser("token", help="issue an API token for an account")
+    token.add_argument("login")
+    token.add_argument("--name", default="CLI")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = Settings.from_environ(
+        os.environ,
+        db_path=args.db,
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        debug=getattr(args, "debug", None) or None,
+    )
+    try:
+        if args.command == "serve":
+            return _serve(settings, seed_demo=args.seed_demo)
+        return asyncio.run(_run_command(args, settings))
+    except MarketplaceError as exc:
+        print(f"Fehler: {exc.detail}", file=sys.stderr)
+        return 1
+
+
+async def _run_command(args: argparse.Namespace, settings: Settings) -> int:
+    async with Database(settings.db_path, readers=1) as db:
+        if args.command == "migrate":
+            print(f"schema version {db.schema_version}: {settings.db_path}")
+        elif args.command == "seed":
+            summary = await _seed_demo(db)
+            print(summary)
+        elif args.command == "user":
+            password = _read_password()
+            await identity.create_user(
+                db,
+                login=args.login,
+                display_name=args.name,
+                password=password,
+                role=Role(args.role),
+                provider_id=args.provider,
+                municipality_ags=args.ags,
+            )
+            print(f"account {args.login} created")
+        elif args.command == "token":
+            principal = await _principal_by_login(db, args.login)
+            issued = await identity.issue_token(db, principal, args.name)
+            print(issued.token)
+    return 0
+
+
+def _serve(settings: Settings, *, seed_demo: bool) -> int:
+    import uvicorn
+
+    from marketplace.app import create_app
+
+    if seed_demo:
+        asyncio.run(_seed_on_start(settings))
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="debug" if settings.debug else "info",
+    )
+    return 0
+
+
+async def _seed_on_start(settings: Settings) -> None:
+    async with Database(settings.db_path, readers=1) as db:
+        print(await _seed_demo(db))
+
+
+async def _seed_demo(db: Database) -> str:
+    from marketplace.demo import seed_demo
+
+    return str(await seed_demo(db))
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass("Passwort: ")
+    return sys.stdin.readline().rstrip("\n")
+
+
+async def _principal_by_login(db: Database, login: str) -> Principal:
+    from marketplace.identity import repository
+
+    async with db.read() as conn:
+        found = await repository.password_hash_for(conn, login)
+    if found is None:
+        raise MarketplaceError(f"Es gibt kein Konto „{login}“.")
+    return found[0]

@@ -1,0 +1,1 @@
+"""The contracts context of the marketplace."""

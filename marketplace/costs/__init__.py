@@ -1,0 +1,1 @@
+"""The costs context of the marketplace."""

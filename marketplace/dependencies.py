@@ -1,0 +1,47 @@
+"""App-wide dependencies: the database and the calling principal."""
+
+from __future__ import annotations
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+
+from marketplace.db import Database
+from marketplace.errors import NotAuthenticated
+from marketplace.identity import service as identity
+from marketplace.identity.schemas import Principal
+
+SESSION_COOKIE = "mp_session"
+
+# Handler parameter types: ``db: DB`` and ``principal: Caller``.
+DB = NamedDependency[Database]
+Caller = NamedDependency[Principal | None]
+
+
+def provide_db(state: State) -> Database:
+    database: Database = state.db
+    return database
+
+
+async def provide_principal(
+    request: Request[object, object, State], db: DB
+) -> Principal | None:
+    """Resolve ``Authorization: Bearer`` or the web session cookie.
+
+    No credentials means anonymous (``None``); services decide whether that is
+    enough. Credentials that are present but unknown are refused outright, so a
+    machine with a revoked token never silently acts as anonymous.
+    """
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticated("Erwartet wird „Authorization: Bearer <Token>“.")
+        principal = await identity.principal_for_token(db, token.strip())
+        if principal is None:
+            raise NotAuthenticated("Das Token ist unbekannt oder widerrufen.")
+        return principal
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return await identity.principal_for_session(db, cookie)
+    return None

@@ -1,0 +1,1 @@
+"""The subscriptions context of the marketplace."""

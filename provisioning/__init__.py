@@ -1,0 +1,1 @@
+"""Ansible provisioning of scan stations, driven from Python."""
