@@ -23,6 +23,7 @@ from marketplace.db import Database
 from marketplace.dependencies import provide_db, provide_principal
 from marketplace.health import health
 from marketplace.identity.routes import router as identity_router
+from marketplace.intake.routes import router as intake_router
 from marketplace.problems import EXCEPTION_HANDLERS
 from marketplace.settings import Settings
 from marketplace.subscriptions.routes import router as subscriptions_router
@@ -48,6 +49,7 @@ def create_app(settings: Settings) -> Litestar:
             costs_router,
             contracts_router,
             subscriptions_router,
+            intake_router,
             web_router,
             create_static_files_router(
                 path="/static",

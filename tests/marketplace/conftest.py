@@ -65,3 +65,71 @@ def make_account(app_db: Database) -> MakeAccount:
         return {"Authorization": f"Bearer {issued.token}"}
 
     return make
+
+
+SeedOffer = Callable[..., Awaitable[int]]
+
+_DEMO_COST_MODEL = (
+    '{"components": ['
+    '{"kind": "one_off", "label": "Anbindung", "amount_cents": 150000},'
+    '{"kind": "annual_flat", "label": "Betrieb", "amount_cents": 240000}'
+    "]}"
+)
+
+
+@pytest.fixture
+def seed_offer(app_db: Database) -> SeedOffer:
+    """Insert, with plain SQL, the smallest catalog one published offer version
+    needs: Land Sachsen, provider ``lecos``, Leipzig (14713000), a service and the
+    offer. Returns the offer version id. For contexts that build on the catalog
+    without depending on the catalog's own code."""
+
+    async def seed(*, provider_id: str = "lecos", ags: str = "14713000") -> int:
+        now = "2026-01-01T00:00:00+00:00"
+        async with app_db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR IGNORE INTO laender VALUES ('14', 'SN', 'Sachsen', 4086152)"
+            )
+            await conn.execute(
+                "INSERT OR IGNORE INTO providers (id, name, kind, land_code, created_at)"
+                " VALUES (?, ?, 'public_it_provider', '14', ?)",
+                (provider_id, provider_id.title(), now),
+            )
+            await conn.execute(
+                "INSERT OR IGNORE INTO municipalities"
+                " (ags, name, kind, land_code, population) VALUES (?, ?, ?, '14', ?)",
+                (ags, f"Gemeinde {ags}", "kreisfreie_stadt", 616093),
+            )
+            await conn.execute(
+                "INSERT OR IGNORE INTO services (leika_key, title, ozg_bundle, topic,"
+                " maturity, trust_level, delivery_standard, has_test_instance,"
+                " created_at) VALUES ('99070004012000', 'Bewohnerparkausweis',"
+                " 'Parkerleichterungen', 'Mobilität & Reisen', 3, 'substantiell',"
+                " 'PDF', 1, ?)",
+                (now,),
+            )
+            cursor = await conn.execute(
+                "INSERT INTO offers (provider_id, service_id, created_at)"
+                " SELECT ?, id, ? FROM services WHERE leika_key = '99070004012000'",
+                (provider_id, now),
+            )
+            offer_id = cursor.lastrowid
+            cursor = await conn.execute(
+                "INSERT INTO offer_versions (offer_id, version, status, title,"
+                " description, land_code, legal_route, cost_model, contract_template,"
+                " notice_period_months, created_at, published_at)"
+                " VALUES (?, 1, 'published', 'Bewohnerparken digital', 'Antrag',"
+                " '14', 'administrative_agreement', ?, ?, 6, ?, ?)",
+                (
+                    offer_id,
+                    _DEMO_COST_MODEL,
+                    "Nachnutzungsvereinbarung zwischen {provider_name} und"
+                    " {municipality_name} über {service_title}.",
+                    now,
+                    now,
+                ),
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    return seed

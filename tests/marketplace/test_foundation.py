@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -75,17 +76,30 @@ def test_translate_validation_keeps_the_field() -> None:
 
 
 async def test_migrations_upgrade_an_existing_file(tmp_path: Path) -> None:
-    """GIVEN a file at schema version 1 WHEN opened by this software
-    THEN the remaining migrations are applied and the first one is not re-run."""
+    """GIVEN a file at schema version 1 with an account in it WHEN opened by this
+    software THEN the later migrations are applied and the account is kept."""
     path = tmp_path / "old.sqlite3"
-    async with Database(path) as db:
-        newest = db.schema_version
-        async with db.transaction() as conn:
-            await conn.execute("DELETE FROM schema_migrations WHERE version > 1")
-    if newest == 1:
-        pytest.skip("only one migration exists so far")
-    async with Database(path) as db:  # pragma: no cover - exercised once >1 migration
-        assert db.schema_version == newest
+    version, name, sql = migrations.available_migrations()[0]
+    with sqlite3.connect(path) as old:
+        old.executescript(sql)
+        old.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+            " name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        old.execute(
+            "INSERT INTO schema_migrations VALUES (?, ?, 'then')", (version, name)
+        )
+        old.execute(
+            "INSERT INTO users (login, display_name, password_hash, role, created_at)"
+            " VALUES ('alt', 'Alt', 'h', 'operator', 'then')"
+        )
+    old.close()
+    async with Database(path) as db, db.read() as conn:
+        assert db.schema_version == migrations.available_migrations()[-1][0] > 1
+        async with conn.execute("SELECT login FROM users") as cur:
+            assert [row[0] for row in await cur.fetchall()] == ["alt"]
+        async with conn.execute("SELECT COUNT(*) FROM laender") as cur:
+            assert (await cur.fetchone())[0] == 0
 
 
 async def test_newer_schema_is_refused(tmp_path: Path) -> None:
