@@ -27,6 +27,7 @@ from marketplace.intake.routes import router as intake_router
 from marketplace.problems import EXCEPTION_HANDLERS
 from marketplace.settings import Settings
 from marketplace.subscriptions.routes import router as subscriptions_router
+from marketplace.web.formatting import register_filters
 from marketplace.web.routes import router as web_router
 
 WEB_DIR = Path(__file__).parent / "web"
@@ -73,7 +74,9 @@ def create_app(settings: Settings) -> Litestar:
             exclude=["/api/", "/health", "/schema"],
         ),
         template_config=TemplateConfig(
-            directory=WEB_DIR / "templates", engine=JinjaTemplateEngine
+            directory=WEB_DIR / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=register_filters,
         ),
         openapi_config=OpenAPIConfig(
             title="EfA-Marktplatz",

@@ -15,6 +15,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect, Template
 
 from marketplace.errors import MarketplaceError
 
@@ -107,7 +108,9 @@ def problem(
     detail: str,
     extensions: dict[str, object] | None = None,
     headers: dict[str, str] | None = None,
-) -> Response[dict[str, object]]:
+) -> Response[Any]:
+    if _wants_page(request):
+        return _problem_page(request, status=status, title=title, detail=detail)
     body: dict[str, object] = {
         "type": f"urn:efa-marketplace:problem:{slug}",
         "title": title,
@@ -121,7 +124,7 @@ def problem(
 
 def handle_marketplace_error(
     request: Request[Any, Any, Any], exc: MarketplaceError
-) -> Response[dict[str, object]]:
+) -> Response[Any]:
     return problem(
         request,
         status=exc.status_code,
@@ -134,7 +137,7 @@ def handle_marketplace_error(
 
 def handle_validation_error(
     request: Request[Any, Any, Any], exc: ValidationException
-) -> Response[dict[str, object]]:
+) -> Response[Any]:
     messages = _validation_messages(exc)
     detail = (
         " ".join(translate_validation(m) for m in messages)
@@ -152,7 +155,7 @@ def handle_validation_error(
 
 def handle_http_exception(
     request: Request[Any, Any, Any], exc: HTTPException
-) -> Response[dict[str, object]]:
+) -> Response[Any]:
     status = exc.status_code
     title, slug, detail = _STATUS_TEXT.get(
         status, ("Fehler", "error", "Die Anfrage konnte nicht bearbeitet werden.")
@@ -173,9 +176,7 @@ def handle_http_exception(
     )
 
 
-def handle_unexpected(
-    request: Request[Any, Any, Any], exc: Exception
-) -> Response[dict[str, object]]:
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error(
         "unhandled error on %s %s", request.method, request.url.path, exc_info=exc
     )
@@ -185,6 +186,25 @@ def handle_unexpected(
         title="Interner Fehler",
         slug="internal-error",
         detail="Ein interner Fehler ist aufgetreten. Bitte versuchen Sie es später erneut.",
+    )
+
+
+def _wants_page(request: Request[Any, Any, Any]) -> bool:
+    """Browsers on the web pages get a German HTML page; API clients get JSON."""
+    if request.url.path.startswith(("/api/", "/schema", "/health")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _problem_page(
+    request: Request[Any, Any, Any], *, status: int, title: str, detail: str
+) -> Response[Any]:
+    if status == 401 and request.method == "GET":
+        return Redirect(path="/anmelden", query_params={"weiter": request.url.path})
+    return Template(
+        template_name="error.html",
+        context={"status": status, "title": title, "detail": detail},
+        status_code=status,
     )
 
 

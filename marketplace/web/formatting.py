@@ -1,0 +1,37 @@
+"""German number, money and date formatting for the templates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from litestar.plugins.jinja import JinjaTemplateEngine
+
+
+def euro(cents: int | None) -> str:
+    """``123456`` -> ``1.234,56 €``; exact, no floats."""
+    if cents is None:
+        return "–"
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(cents), 100)
+    return f"{sign}{number(whole)},{rest:02d} €"
+
+
+def number(value: int | None) -> str:
+    """``616093`` -> ``616.093``."""
+    if value is None:
+        return "–"
+    return f"{value:,}".replace(",", ".")
+
+
+def date(value: str | datetime | None) -> str:
+    """An ISO timestamp or date as ``22.11.2026`` (with time when there is one)."""
+    if not value:
+        return "–"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if isinstance(value, str) and len(value) <= 10:
+        return moment.strftime("%d.%m.%Y")
+    return moment.strftime("%d.%m.%Y %H:%M")
+
+
+def register_filters(engine: JinjaTemplateEngine) -> None:
+    engine.engine.filters.update({"euro": euro, "number": number, "date": date})
