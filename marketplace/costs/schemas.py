@@ -57,10 +57,16 @@ class CaseTier(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
 
 
 class PerCase(_Component, frozen=True, tag="per_case"):
-    """Annual price by expected case numbers (Fallzahl), graduated tiers."""
+    """Annual price by expected case numbers (Fallzahl), graduated tiers.
+
+    ``included_cases`` are free; the cases after them are priced tier by tier.
+    When a caller gives no case number, ``estimated_cases_per_1000_inhabitants``
+    estimates one from the population (0: no estimate, no per-case cost).
+    """
 
     tiers: Annotated[list[CaseTier], Meta(min_length=1, max_length=20)]
     included_cases: Annotated[int, Meta(ge=0, le=100_000_000)] = 0
+    estimated_cases_per_1000_inhabitants: Annotated[int, Meta(ge=0, le=1_000_000)] = 0
 
 
 class LandShare(_Component, frozen=True, tag="land_share"):
@@ -82,3 +88,50 @@ class CostModel(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
 
     components: Annotated[list[Component], Meta(min_length=1, max_length=12)]
     note: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class QuoteItem(msgspec.Struct, kw_only=True, frozen=True):
+    """One component's share of a quote, with a German explanation of the sum."""
+
+    kind: str
+    label: str
+    annual_cents: int
+    one_off_cents: int = 0
+    paid_by_land_cents: int = 0
+    explanation: str = ""
+
+
+class Quote(msgspec.Struct, kw_only=True, frozen=True):
+    """What one municipality pays: every year, and in the first year (with one-off fees).
+
+    ``cost_neutral`` means the municipality pays nothing because the Land does.
+    """
+
+    ags: str | None
+    population: int
+    expected_cases: int
+    annual_cents: int
+    first_year_cents: int
+    items: list[QuoteItem]
+    cost_neutral: bool
+
+
+class QuoteRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Price an ad-hoc cost model for a municipality (providers trying out a model)."""
+
+    cost_model: CostModel
+    ags: Annotated[str, Meta(pattern=r"^[0-9]{8}$")]
+    expected_cases: Annotated[int, Meta(ge=0, le=100_000_000)] | None = None
+
+
+class KeyShare(msgspec.Struct, kw_only=True, frozen=True):
+    land_code: str
+    abbreviation: str
+    share_percent: str  # exact decimal text, e.g. "12.96662"
+
+
+class DistributionKey(msgspec.Struct, kw_only=True, frozen=True):
+    name: str
+    year: int
+    source: str
+    shares: list[KeyShare]

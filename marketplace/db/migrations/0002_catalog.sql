@@ -90,6 +90,9 @@ CREATE TABLE offer_versions (
     notice_period_months INTEGER NOT NULL CHECK (notice_period_months BETWEEN 0 AND 60),
     created_at TEXT NOT NULL,
     published_at TEXT,
+    -- "Richtpreis": annual cost for a reference municipality of 100,000 inhabitants,
+    -- computed when the version is published; drives the price facet.
+    reference_annual_cents INTEGER CHECK (reference_annual_cents >= 0),
     UNIQUE (offer_id, version),
     CHECK ((status = 'published') = (published_at IS NOT NULL))
 );
@@ -107,3 +110,19 @@ WHEN OLD.status = 'published'
 BEGIN
     SELECT RAISE(ABORT, 'published offer versions are immutable');
 END;
+
+CREATE INDEX offer_versions_offer ON offer_versions (offer_id, status, version);
+CREATE INDEX offers_service ON offers (service_id);
+
+-- The searchable text of each offer's current published version. Trigram tokens
+-- find parts of German compounds ("park" in "Bewohnerparkausweis").
+CREATE VIRTUAL TABLE catalog_fts USING fts5 (
+    title, service_title, body,
+    tokenize = 'trigram'
+);
+
+-- One row per offer: which published version is current (searchable).
+CREATE TABLE catalog_current (
+    offer_id INTEGER PRIMARY KEY REFERENCES offers (id),
+    offer_version_id INTEGER NOT NULL UNIQUE REFERENCES offer_versions (id)
+);

@@ -1,0 +1,245 @@
+"""The pure cost calculator: integer cents in, integer cents out, no I/O.
+
+Splitting a total uses the largest remainder method: every part is first rounded
+down, then the cents still missing go one each to the parts with the largest
+remainders (ties: the earlier key). The parts always add up exactly to the total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from marketplace.costs.keys import koenigstein
+from marketplace.costs.schemas import (
+    AnnualFlatFee,
+    CaseTier,
+    Component,
+    CostModel,
+    LandShare,
+    OneOffFee,
+    PerCase,
+    PerInhabitant,
+    Quote,
+    QuoteItem,
+)
+
+
+def split_exact(total: int, weights: Sequence[tuple[str, int]]) -> dict[str, int]:
+    """Split ``total`` cents by integer ``weights`` (key, weight) so that the parts
+    add up to exactly ``total``. All-zero weights give everything to nobody (zeros),
+    which callers must avoid for a non-zero total."""
+    if total < 0:
+        raise ValueError("cannot split a negative total")
+    weight_sum = sum(weight for _, weight in weights)
+    if weight_sum <= 0:
+        if total:
+            raise ValueError("cannot split a non-zero total with no weights")
+        return {key: 0 for key, _ in weights}
+    parts: dict[str, int] = {}
+    remainders: list[tuple[int, int, str]] = []
+    for index, (key, weight) in enumerate(weights):
+        if weight < 0:
+            raise ValueError(f"negative weight for {key}")
+        quotient, remainder = divmod(total * weight, weight_sum)
+        parts[key] = quotient
+        remainders.append((-remainder, index, key))
+    missing = total - sum(parts.values())
+    for _, _, key in sorted(remainders)[:missing]:
+        parts[key] += 1
+    return parts
+
+
+def round_div(numerator: int, denominator: int) -> int:
+    """Round half up for non-negative integers."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def graduated_case_cost(tiers: Sequence[CaseTier], cases: int) -> int:
+    """Each case is priced by the tier it falls in. Cases beyond the last bounded
+    tier are priced at the last tier's rate (validation requires an open last tier)."""
+    cost, lower = 0, 0
+    for tier in tiers:
+        upper = cases if tier.up_to is None else min(cases, tier.up_to)
+        if upper > lower:
+            cost += (upper - lower) * tier.cents_per_case
+            lower = upper
+        if lower >= cases:
+            return cost
+    return cost + (cases - lower) * tiers[-1].cents_per_case
+
+
+class LandSplit:
+    """How a total for all Länder reaches one municipality.
+
+    The total is first split across the Länder by a distribution key (skipped when
+    ``land_code`` is None: a reference municipality gets its population share of
+    the whole country). ``chain`` then lists, level by level, the weights among
+    which the amount is split and the key of the branch that leads on; the last
+    branch is the municipality itself.
+    """
+
+    def __init__(
+        self,
+        *,
+        land_code: str | None,
+        chain: Sequence[tuple[Sequence[tuple[str, int]], str]],
+    ) -> None:
+        self.land_code = land_code
+        self.chain = chain
+
+    def part_of(self, total: int, land_shares: Mapping[str, int]) -> tuple[int, int]:
+        """(the Land's part, the municipality's part) of a total for all Länder."""
+        if self.land_code is None:
+            region = total
+        else:
+            region = split_exact(total, sorted(land_shares.items()))[self.land_code]
+        amount = region
+        for weights, branch in self.chain:
+            amount = split_exact(amount, weights)[branch]
+        return region, amount
+
+
+def quote(
+    model: CostModel,
+    *,
+    ags: str | None,
+    population: int,
+    expected_cases: int | None,
+    land_split: LandSplit,
+) -> Quote:
+    """Price ``model`` for one municipality; every component itemised."""
+    cases = _cases(model, population, expected_cases)
+    items = [
+        _item(component, population, cases, land_split)
+        for component in model.components
+    ]
+    annual = sum(item.annual_cents for item in items)
+    one_off = sum(item.one_off_cents for item in items)
+    land_pays = any(isinstance(c, LandShare) and c.land_pays for c in model.components)
+    return Quote(
+        ags=ags,
+        population=population,
+        expected_cases=cases,
+        annual_cents=annual,
+        first_year_cents=annual + one_off,
+        items=items,
+        cost_neutral=land_pays and annual == 0 and one_off == 0,
+    )
+
+
+def _cases(model: CostModel, population: int, expected: int | None) -> int:
+    if expected is not None:
+        return expected
+    estimates = [
+        c.estimated_cases_per_1000_inhabitants
+        for c in model.components
+        if isinstance(c, PerCase)
+    ]
+    rate = max(estimates, default=0)
+    return round_div(population * rate, 1000)
+
+
+def _item(
+    component: Component, population: int, cases: int, land_split: LandSplit
+) -> QuoteItem:
+    match component:
+        case OneOffFee(amount_cents=amount):
+            return QuoteItem(
+                kind="one_off",
+                label=component.label,
+                annual_cents=0,
+                one_off_cents=amount,
+                explanation="einmalig im ersten Jahr",
+            )
+        case AnnualFlatFee(amount_cents=amount):
+            return QuoteItem(
+                kind="annual_flat",
+                label=component.label,
+                annual_cents=amount,
+                explanation="jährliche Pauschale",
+            )
+        case PerInhabitant():
+            return _per_inhabitant(component, population)
+        case PerCase():
+            return _per_case(component, cases)
+        case LandShare():
+            return _land_share(component, land_split)
+    raise TypeError(f"unknown cost component {component!r}")  # pragma: no cover
+
+
+def _per_inhabitant(component: PerInhabitant, population: int) -> QuoteItem:
+    raw = round_div(population * component.cents_per_1000_inhabitants, 1000)
+    amount = max(raw, component.minimum_cents)
+    if component.maximum_cents is not None:
+        amount = min(amount, component.maximum_cents)
+    note = ""
+    if amount != raw:
+        note = " (Mindestbetrag)" if amount > raw else " (Höchstbetrag)"
+    return QuoteItem(
+        kind="per_inhabitant",
+        label=component.label,
+        annual_cents=amount,
+        explanation=(
+            f"{_de(population)} Einwohner × "
+            f"{_de_cents(component.cents_per_1000_inhabitants)} je 1.000 Einwohner{note}"
+        ),
+    )
+
+
+def _per_case(component: PerCase, cases: int) -> QuoteItem:
+    billable = max(0, cases - component.included_cases)
+    amount = graduated_case_cost(component.tiers, billable)
+    included = (
+        f", davon {_de(component.included_cases)} inklusive"
+        if component.included_cases
+        else ""
+    )
+    return QuoteItem(
+        kind="per_case",
+        label=component.label,
+        annual_cents=amount,
+        explanation=f"{_de(cases)} Fälle pro Jahr{included}, gestaffelt",
+    )
+
+
+def _land_share(component: LandShare, land_split: LandSplit) -> QuoteItem:
+    year, shares = koenigstein(component.key_year)
+    land_part, own_part = land_split.part_of(component.annual_total_cents, shares)
+    if land_split.land_code is None:
+        return QuoteItem(
+            kind="land_share",
+            label=component.label,
+            annual_cents=0 if component.land_pays else own_part,
+            paid_by_land_cents=own_part if component.land_pays else 0,
+            explanation="Richtwert: Anteil am bundesweiten Gesamtbetrag nach Einwohnern",
+        )
+    key = f"Königsteiner Schlüssel {year}"
+    if component.land_pays:
+        return QuoteItem(
+            kind="land_share",
+            label=component.label,
+            annual_cents=0,
+            paid_by_land_cents=own_part,
+            explanation=(
+                f"Landesanteil {_de_cents(land_part)} nach {key}; "
+                "das Land trägt die Kosten (kostenneutral für Kommunen)"
+            ),
+        )
+    return QuoteItem(
+        kind="land_share",
+        label=component.label,
+        annual_cents=own_part,
+        explanation=(
+            f"Landesanteil {_de_cents(land_part)} nach {key}, "
+            "nach Einwohnern auf die Kommunen verteilt"
+        ),
+    )
+
+
+def _de(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
+def _de_cents(cents: int) -> str:
+    whole, rest = divmod(cents, 100)
+    return f"{_de(whole)},{rest:02d} €"

@@ -1,0 +1,151 @@
+"""Cost rules: validating a cost model and pricing it for a municipality.
+
+A ``Quoter`` loads once what splitting a Land's part needs for one municipality
+(the populations it is split among) and then prices any number of cost models
+cheaply, so the catalog search can show "what would this cost us" beside every hit.
+
+How a Land-level total reaches a municipality: it is split across the Länder by
+the Königsteiner Schlüssel, the Land's part across its Kreis-level units
+(Stadtstaat, kreisfreie Städte, Landkreise; Gemeinden whose Landkreis is not in
+the catalog count as units of their own) by population, and a Landkreis's part
+across its Gemeinden by population. Inhabitants of units not in the catalog are
+one "rest" entry, so shares never depend on how complete the catalog is and no
+inhabitant is counted twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from marketplace.costs import calculator, repository
+from marketplace.costs.calculator import LandSplit
+from marketplace.costs.keys import koenigstein_years
+from marketplace.costs.schemas import (
+    CostModel,
+    LandShare,
+    PerCase,
+    Quote,
+    QuoteRequest,
+)
+from marketplace.db import Connection, Database
+from marketplace.errors import InvalidInput, NotFound
+
+REFERENCE_POPULATION = 100_000
+# Destatis, population of Germany on 31.12.2023; used only when no Länder are loaded.
+GERMANY_POPULATION = 84_669_326
+_REST = "_rest"
+
+
+class Quoter:
+    """Prices cost models for one (real or reference) municipality."""
+
+    def __init__(self, *, ags: str | None, population: int, split: LandSplit):
+        self.ags = ags
+        self.population = population
+        self._split = split
+
+    @classmethod
+    async def for_municipality(cls, conn: Connection, ags: str) -> Quoter:
+        found = await repository.municipality(conn, ags)
+        if found is None:
+            raise NotFound(
+                f"Die Kommune mit dem Gemeindeschlüssel {ags} ist unbekannt."
+            )
+        kind, land_code, population = found
+        chain = await _chain(conn, ags, kind, land_code, population)
+        split = LandSplit(land_code=land_code, chain=chain)
+        return cls(ags=ags, population=population, split=split)
+
+    @classmethod
+    async def for_reference(
+        cls, conn: Connection, population: int = REFERENCE_POPULATION
+    ) -> Quoter:
+        country = await repository.country_population(conn) or GERMANY_POPULATION
+        weights = _with_rest([("reference", population)], max(country, population))
+        split = LandSplit(land_code=None, chain=[(weights, "reference")])
+        return cls(ags=None, population=population, split=split)
+
+    def quote(self, model: CostModel, *, expected_cases: int | None = None) -> Quote:
+        return calculator.quote(
+            model,
+            ags=self.ags,
+            population=self.population,
+            expected_cases=expected_cases,
+            land_split=self._split,
+        )
+
+
+def validate_cost_model(model: CostModel) -> CostModel:
+    """Rules the wire type cannot express; German errors naming the component."""
+    for component in model.components:
+        if isinstance(component, PerCase):
+            _validate_tiers(component)
+        if isinstance(component, LandShare):
+            _validate_key_year(component)
+    return model
+
+
+def _validate_key_year(component: LandShare) -> None:
+    years = koenigstein_years()
+    if component.key_year is not None and component.key_year not in years:
+        known = ", ".join(str(year) for year in sorted(years))
+        raise InvalidInput(
+            f"Für {component.key_year} liegt kein Königsteiner Schlüssel vor "
+            f"(vorhanden: {known})."
+        )
+
+
+def _validate_tiers(component: PerCase) -> None:
+    bounds = [tier.up_to for tier in component.tiers]
+    if bounds[-1] is not None:
+        raise InvalidInput(
+            f"„{component.label}“: die letzte Fallzahl-Staffel muss offen sein "
+            "(ohne Obergrenze)."
+        )
+    closed = [bound for bound in bounds[:-1] if bound is not None]
+    if len(closed) != len(bounds) - 1 or closed != sorted(set(closed)):
+        raise InvalidInput(
+            f"„{component.label}“: die Obergrenzen der Staffeln müssen aufsteigen "
+            "und nur die letzte Staffel darf offen sein."
+        )
+
+
+async def _chain(
+    conn: Connection, ags: str, kind: str, land_code: str, population: int
+) -> list[tuple[Sequence[tuple[str, int]], str]]:
+    land_total = await repository.land_population(conn, land_code)
+    units = await repository.land_units(conn, land_code)
+    level_one = _with_rest(units, land_total)
+    kreis_ags = ags[:5] + "000"
+    in_units = {unit for unit, _ in units}
+    if kind != "gemeinde" or ags in in_units:
+        return [(level_one, ags)]
+    kreis_population = dict(units)[kreis_ags]
+    gemeinden = await repository.kreis_gemeinden(conn, kreis_ags)
+    return [(level_one, kreis_ags), (_with_rest(gemeinden, kreis_population), ags)]
+
+
+def _with_rest(weights: list[tuple[str, int]], whole: int) -> list[tuple[str, int]]:
+    """Add the inhabitants not covered by ``weights`` as one rest entry."""
+    rest = whole - sum(weight for _, weight in weights)
+    return [*weights, (_REST, rest)] if rest > 0 else list(weights)
+
+
+async def quote_offer_version(
+    db: Database, version_id: int, ags: str, expected_cases: int | None
+) -> Quote:
+    """Price a published offer version for a municipality."""
+    async with db.read() as conn:
+        model = await repository.published_cost_model(conn, version_id)
+        if model is None:
+            raise NotFound(f"Die Angebotsversion {version_id} gibt es nicht.")
+        quoter = await Quoter.for_municipality(conn, ags)
+    return quoter.quote(model, expected_cases=expected_cases)
+
+
+async def quote_model(db: Database, request: QuoteRequest) -> Quote:
+    """Price an ad-hoc cost model (validated first) for a municipality."""
+    model = validate_cost_model(request.cost_model)
+    async with db.read() as conn:
+        quoter = await Quoter.for_municipality(conn, request.ags)
+    return quoter.quote(model, expected_cases=request.expected_cases)

@@ -1,0 +1,216 @@
+"""The pure calculator: exact splits, graduated tiers, every component."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from marketplace.costs.calculator import (
+    LandSplit,
+    graduated_case_cost,
+    quote,
+    split_exact,
+)
+from marketplace.costs.keys import FULL, koenigstein, koenigstein_years
+from marketplace.costs.schemas import (
+    AnnualFlatFee,
+    CaseTier,
+    CostModel,
+    LandShare,
+    OneOffFee,
+    PerCase,
+    PerInhabitant,
+)
+
+weights = st.lists(
+    st.tuples(st.text(min_size=1, max_size=6), st.integers(0, 10**9)),
+    min_size=1,
+    max_size=40,
+    unique_by=lambda pair: pair[0],
+).filter(lambda ws: sum(w for _, w in ws) > 0)
+
+
+@given(total=st.integers(0, 10**12), weights=weights)
+def test_split_parts_add_up_exactly(total: int, weights: list[tuple[str, int]]) -> None:
+    """GIVEN any total and weights WHEN split THEN no cent is lost or created, no
+    part is negative, and each part is within one cent of its exact share."""
+    parts = split_exact(total, weights)
+    assert sum(parts.values()) == total
+    weight_sum = sum(w for _, w in weights)
+    for key, weight in weights:
+        exact_floor = total * weight // weight_sum
+        assert exact_floor <= parts[key] <= exact_floor + 1
+
+
+@given(total=st.integers(0, 10**9), weights=weights)
+def test_split_is_deterministic_and_monotone(
+    total: int, weights: list[tuple[str, int]]
+) -> None:
+    """GIVEN the same input twice THEN the same split; a larger weight never gets less."""
+    assert split_exact(total, weights) == split_exact(total, list(weights))
+    parts = split_exact(total, weights)
+    ordered = sorted(weights, key=lambda pair: pair[1])
+    for (low_key, low), (high_key, high) in itertools.pairwise(ordered):
+        if high > low:
+            assert parts[high_key] >= parts[low_key]
+
+
+def test_split_ties_go_to_the_earlier_key() -> None:
+    """GIVEN three equal weights and 100 cents THEN 34/33/33, the first gets the cent."""
+    assert split_exact(100, [("a", 1), ("b", 1), ("c", 1)]) == {
+        "a": 34,
+        "b": 33,
+        "c": 33,
+    }
+
+
+def test_split_refuses_nonsense() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        split_exact(-1, [("a", 1)])
+    with pytest.raises(ValueError, match="no weights"):
+        split_exact(5, [("a", 0)])
+
+
+@pytest.mark.parametrize(
+    ("cases", "expected"),
+    [
+        (0, 0),
+        (100, 100 * 50),
+        (1000, 1000 * 50),
+        (1001, 1000 * 50 + 30),
+        (5000, 50000 + 4000 * 30),
+    ],
+)
+def test_graduated_tiers(cases: int, expected: int) -> None:
+    """GIVEN 50 ct up to 1,000 cases and 30 ct beyond THEN each case at its tier's rate."""
+    tiers = [CaseTier(up_to=1000, cents_per_case=50), CaseTier(cents_per_case=30)]
+    assert graduated_case_cost(tiers, cases) == expected
+
+
+def test_koenigstein_years_sum_to_exactly_100_percent() -> None:
+    for year, shares in koenigstein_years().items():
+        assert sum(shares.values()) == FULL, year
+        assert len(shares) == 16
+    year, shares = koenigstein()
+    assert year == max(koenigstein_years())
+    assert shares["05"] == 2_114_424  # NRW 21.14424 %
+
+
+def _split_for(
+    land_code: str, chain_weights: list[tuple[str, int]], me: str
+) -> LandSplit:
+    return LandSplit(land_code=land_code, chain=[(chain_weights, me)])
+
+
+def test_quote_itemises_every_component() -> None:
+    """GIVEN a model with every component WHEN priced THEN each is itemised and the
+    first year adds the one-off fee."""
+    model = CostModel(
+        components=[
+            OneOffFee(label="Anbindung", amount_cents=150_000),
+            AnnualFlatFee(label="Betrieb", amount_cents=240_000),
+            PerInhabitant(label="Einwohner", cents_per_1000_inhabitants=2_500),
+            PerCase(
+                label="Fälle",
+                tiers=[
+                    CaseTier(up_to=1000, cents_per_case=100),
+                    CaseTier(cents_per_case=50),
+                ],
+                included_cases=100,
+            ),
+        ]
+    )
+    split = _split_for("14", [("14713000", 1)], "14713000")
+    result = quote(
+        model, ags="14713000", population=616_093, expected_cases=2100, land_split=split
+    )
+    by_kind = {item.kind: item for item in result.items}
+    assert by_kind["one_off"].one_off_cents == 150_000
+    assert by_kind["annual_flat"].annual_cents == 240_000
+    assert (
+        by_kind["per_inhabitant"].annual_cents == 1_540_233
+    )  # 616093 × 2.5 ct, rounded
+    assert by_kind["per_case"].annual_cents == 1000 * 100 + 1000 * 50
+    assert result.annual_cents == 240_000 + 1_540_233 + 150_000
+    assert result.first_year_cents == result.annual_cents + 150_000
+    assert "616.093 Einwohner" in by_kind["per_inhabitant"].explanation
+    assert not result.cost_neutral
+
+
+def test_per_inhabitant_floor_and_cap() -> None:
+    floor = PerInhabitant(
+        label="E", cents_per_1000_inhabitants=1000, minimum_cents=50_000
+    )
+    cap = PerInhabitant(label="E", cents_per_1000_inhabitants=1000, maximum_cents=100)
+    split = _split_for("14", [("x", 1)], "x")
+    low = quote(
+        CostModel(components=[floor]),
+        ags="x",
+        population=10,
+        expected_cases=0,
+        land_split=split,
+    )
+    high = quote(
+        CostModel(components=[cap]),
+        ags="x",
+        population=10**6,
+        expected_cases=0,
+        land_split=split,
+    )
+    assert low.annual_cents == 50_000
+    assert "Mindestbetrag" in low.items[0].explanation
+    assert high.annual_cents == 100
+    assert "Höchstbetrag" in high.items[0].explanation
+
+
+def test_case_estimate_from_population() -> None:
+    """GIVEN no case number WHEN the model has an estimate per 1,000 inhabitants
+    THEN the cases are estimated from the population."""
+    component = PerCase(
+        label="F",
+        tiers=[CaseTier(cents_per_case=200)],
+        estimated_cases_per_1000_inhabitants=5,
+    )
+    split = _split_for("14", [("x", 1)], "x")
+    result = quote(
+        CostModel(components=[component]),
+        ags="x",
+        population=200_000,
+        expected_cases=None,
+        land_split=split,
+    )
+    assert result.expected_cases == 1000
+    assert result.annual_cents == 200_000
+
+
+def test_land_share_paid_by_the_land_is_cost_neutral() -> None:
+    """GIVEN a Land-level total the Land pays WHEN priced THEN the municipality pays
+    0 and the item still shows the Land's part."""
+    model = CostModel(
+        components=[
+            LandShare(label="Betrieb", annual_total_cents=10_000_000, land_pays=True)
+        ]
+    )
+    split = _split_for("14", [("14713000", 616_093), ("_rest", 3_470_059)], "14713000")
+    result = quote(
+        model, ags="14713000", population=616_093, expected_cases=0, land_split=split
+    )
+    assert result.annual_cents == 0
+    assert result.cost_neutral
+    # Saxony's 5.05577 % of 100,000 € is 5,055.77 €; Leipzig's population share of it:
+    assert result.items[0].paid_by_land_cents == 616_093 * 505_577 // 4_086_152 + 1
+    assert "kostenneutral" in result.items[0].explanation
+
+
+@given(total=st.integers(0, 10**10))
+def test_land_shares_over_all_laender_add_up(total: int) -> None:
+    """GIVEN a total for all Länder WHEN every Land's part is computed THEN the parts
+    add up to the total exactly."""
+    _, shares = koenigstein()
+    parts = [
+        LandSplit(land_code=code, chain=[]).part_of(total, shares)[0] for code in shares
+    ]
+    assert sum(parts) == total
