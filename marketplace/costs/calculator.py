@@ -123,7 +123,7 @@ def quote(
         annual_cents=annual,
         first_year_cents=annual + one_off,
         items=items,
-        cost_neutral=land_pays and annual == 0 and one_off == 0,
+        cost_neutral=land_pays and annual == 0,
     )
 
 

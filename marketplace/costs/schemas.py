@@ -104,7 +104,8 @@ class QuoteItem(msgspec.Struct, kw_only=True, frozen=True):
 class Quote(msgspec.Struct, kw_only=True, frozen=True):
     """What one municipality pays: every year, and in the first year (with one-off fees).
 
-    ``cost_neutral`` means the municipality pays nothing because the Land does.
+    ``cost_neutral`` means the municipality pays no running costs because the Land
+    does (one-off connection fees may remain).
     """
 
     ags: str | None

@@ -1,0 +1,379 @@
+"""Catalog rules: who may add what, offer versioning, and search with prices."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import msgspec
+
+from marketplace.catalog import repository, search
+from marketplace.catalog.schemas import (
+    Land,
+    Municipality,
+    MunicipalityIn,
+    Offer,
+    OfferIn,
+    OfferVersion,
+    OfferVersionIn,
+    Provider,
+    ProviderIn,
+    SearchPage,
+    SearchQuery,
+    Service,
+    ServiceIn,
+)
+from marketplace.costs.service import Quoter, validate_cost_model
+from marketplace.db import Connection, Database, Row
+from marketplace.errors import Conflict, InvalidInput, NotFound
+from marketplace.identity.schemas import Principal, Role
+from marketplace.identity.service import require_provider, require_role
+
+T = TypeVar("T")
+
+LAND_NAMES = {
+    "01": "Schleswig-Holstein", "02": "Hamburg", "03": "Niedersachsen",
+    "04": "Bremen", "05": "Nordrhein-Westfalen", "06": "Hessen",
+    "07": "Rheinland-Pfalz", "08": "Baden-Württemberg", "09": "Bayern",
+    "10": "Saarland", "11": "Berlin", "12": "Brandenburg",
+    "13": "Mecklenburg-Vorpommern", "14": "Sachsen", "15": "Sachsen-Anhalt",
+    "16": "Thüringen",
+}  # fmt: skip
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# Reading ---------------------------------------------------------------------------
+
+
+async def laender(db: Database) -> list[Land]:
+    async with db.read() as conn:
+        return await repository.list_laender(conn)
+
+
+async def providers(db: Database) -> list[Provider]:
+    async with db.read() as conn:
+        return await repository.list_providers(conn)
+
+
+async def provider(db: Database, provider_id: str) -> Provider:
+    async with db.read() as conn:
+        found = await repository.get_provider(conn, provider_id)
+    if found is None:
+        raise NotFound(f"Den Anbieter „{provider_id}“ gibt es nicht.")
+    return found
+
+
+async def municipalities(
+    db: Database, *, land_code: str | None, prefix: str, limit: int, offset: int
+) -> list[Municipality]:
+    async with db.read() as conn:
+        return await repository.list_municipalities(
+            conn, land_code=land_code, prefix=prefix, limit=limit, offset=offset
+        )
+
+
+async def municipality(db: Database, ags: str) -> Municipality:
+    async with db.read() as conn:
+        found = await repository.get_municipality(conn, ags)
+    if found is None:
+        raise NotFound(f"Die Kommune mit dem Gemeindeschlüssel {ags} ist unbekannt.")
+    return found
+
+
+async def services(db: Database) -> list[Service]:
+    async with db.read() as conn:
+        return await repository.list_services(conn)
+
+
+async def service(db: Database, service_id: int) -> Service:
+    async with db.read() as conn:
+        found = await repository.get_service(conn, service_id)
+    if found is None:
+        raise NotFound(f"Die Leistung {service_id} gibt es nicht.")
+    return found
+
+
+async def offer(db: Database, offer_id: int, principal: Principal | None) -> Offer:
+    """An offer with its versions; drafts only for the provider and the operator."""
+    async with db.read() as conn:
+        found = await repository.get_offer(conn, offer_id)
+    if found is None or not _may_see(found, principal):
+        raise NotFound(f"Das Angebot {offer_id} gibt es nicht.")
+    if _is_owner(found, principal):
+        return found
+    published = [v for v in found.versions if v.status == "published"]
+    return msgspec.structs.replace(found, versions=published)
+
+
+async def offers(
+    db: Database,
+    principal: Principal | None,
+    *,
+    provider_id: str | None = None,
+    service_id: int | None = None,
+) -> list[Offer]:
+    async with db.read() as conn:
+        ids = await repository.offer_ids(
+            conn, provider_id=provider_id, service_id=service_id
+        )
+        found = [await repository.get_offer(conn, offer_id) for offer_id in ids]
+    visible = [o for o in found if o is not None and _may_see(o, principal)]
+    return [
+        o
+        if _is_owner(o, principal)
+        else msgspec.structs.replace(
+            o, versions=[v for v in o.versions if v.status == "published"]
+        )
+        for o in visible
+    ]
+
+
+async def version(db: Database, version_id: int) -> OfferVersion:
+    async with db.read() as conn:
+        found = await repository.get_version(conn, version_id)
+    if found is None or found.status != "published":
+        raise NotFound(f"Die Angebotsversion {version_id} gibt es nicht.")
+    return found
+
+
+def _is_owner(found: Offer, principal: Principal | None) -> bool:
+    if principal is None:
+        return False
+    if principal.role is Role.OPERATOR:
+        return True
+    return principal.provider_id == found.provider.id
+
+
+def _may_see(found: Offer, principal: Principal | None) -> bool:
+    if _is_owner(found, principal):
+        return True
+    return found.withdrawn_at is None and any(
+        v.status == "published" for v in found.versions
+    )
+
+
+# Writing ---------------------------------------------------------------------------
+
+
+async def create_provider(
+    db: Database, principal: Principal | None, data: ProviderIn
+) -> Provider:
+    require_role(principal, Role.OPERATOR)
+    async with db.transaction() as conn:
+        if await repository.get_provider(conn, data.id):
+            raise Conflict(f"Die Anbieterkennung „{data.id}“ ist bereits vergeben.")
+        await _require_land(conn, data.land_code)
+        await repository.insert_provider(conn, data, _now())
+        created = await repository.get_provider(conn, data.id)
+    return _created(created)
+
+
+async def create_municipality(
+    db: Database, principal: Principal | None, data: MunicipalityIn
+) -> Municipality:
+    require_role(principal, Role.OPERATOR)
+    validate_ags(data.ags)
+    async with db.transaction() as conn:
+        await _require_land(conn, data.ags[:2])
+        if await repository.get_municipality(conn, data.ags):
+            raise Conflict(f"Die Kommune {data.ags} ist bereits erfasst.")
+        await repository.insert_municipality(conn, data)
+        created = await repository.get_municipality(conn, data.ags)
+    return _created(created)
+
+
+async def create_service(
+    db: Database, principal: Principal | None, data: ServiceIn
+) -> Service:
+    require_role(principal, Role.OPERATOR)
+    async with db.transaction() as conn:
+        if await repository.service_id_for_leika(conn, data.leika_key):
+            raise Conflict(f"Die Leistung {data.leika_key} ist bereits erfasst.")
+        service_id = await repository.insert_service(conn, data, _now())
+        created = await repository.get_service(conn, service_id)
+    return _created(created)
+
+
+async def create_offer(
+    db: Database, principal: Principal | None, data: OfferIn
+) -> Offer:
+    """A provider's new offer for a service; its first version starts as a draft."""
+    provider_id = _acting_provider(principal, data.provider_id)
+    validate_cost_model(data.cost_model)
+    async with db.transaction() as conn:
+        await _require_land(conn, data.land_code)
+        service_id = await repository.service_id_for_leika(conn, data.leika_key)
+        if service_id is None:
+            raise InvalidInput(f"Die Leistung {data.leika_key} ist nicht im Katalog.")
+        if await repository.get_provider(conn, provider_id) is None:
+            raise InvalidInput(f"Den Anbieter „{provider_id}“ gibt es nicht.")
+        if await repository.offer_for(conn, provider_id, service_id):
+            raise Conflict(
+                "Für diese Leistung gibt es bereits ein Angebot dieses Anbieters; "
+                "legen Sie dort eine neue Version an."
+            )
+        offer_id = await repository.insert_offer(
+            conn, provider_id=provider_id, service_id=service_id, now=_now()
+        )
+        await repository.insert_version(
+            conn, offer_id=offer_id, version=1, data=data, now=_now()
+        )
+        created = await repository.get_offer(conn, offer_id)
+    return _created(created)
+
+
+async def add_version(
+    db: Database, principal: Principal | None, offer_id: int, data: OfferVersionIn
+) -> OfferVersion:
+    """A new draft version; published versions stay as they are."""
+    validate_cost_model(data.cost_model)
+    async with db.transaction() as conn:
+        await _owned_offer(conn, principal, offer_id)
+        await _require_land(conn, data.land_code)
+        versions = await repository.versions_of(conn, offer_id)
+        if any(v.status == "draft" for v in versions):
+            raise Conflict(
+                "Es gibt bereits einen Entwurf; bearbeiten oder veröffentlichen Sie ihn."
+            )
+        version_id = await repository.insert_version(
+            conn, offer_id=offer_id, version=len(versions) + 1, data=data, now=_now()
+        )
+        return _created(await repository.get_version(conn, version_id))
+
+
+async def update_draft(
+    db: Database,
+    principal: Principal | None,
+    offer_id: int,
+    number: int,
+    data: OfferVersionIn,
+) -> OfferVersion:
+    validate_cost_model(data.cost_model)
+    async with db.transaction() as conn:
+        await _owned_offer(conn, principal, offer_id)
+        target = _find_version(await repository.versions_of(conn, offer_id), number)
+        if target.status != "draft":
+            raise Conflict(
+                f"Version {number} ist veröffentlicht und unveränderlich; "
+                "legen Sie eine neue Version an."
+            )
+        await _require_land(conn, data.land_code)
+        await repository.update_draft(conn, target.id, data)
+        return _created(await repository.get_version(conn, target.id))
+
+
+async def publish(
+    db: Database, principal: Principal | None, offer_id: int, number: int
+) -> OfferVersion:
+    """Publish a draft: it becomes immutable and the offer's searchable version."""
+    async with db.transaction() as conn:
+        head = await _owned_offer(conn, principal, offer_id)
+        if head["withdrawn_at"] is not None:
+            raise Conflict("Das Angebot ist zurückgezogen.")
+        target = _find_version(await repository.versions_of(conn, offer_id), number)
+        if target.status != "draft":
+            raise Conflict(f"Version {number} ist bereits veröffentlicht.")
+        reference = (await Quoter.for_reference(conn)).quote(target.cost_model)
+        await repository.mark_published(
+            conn, target.id, now=_now(), reference_annual_cents=reference.annual_cents
+        )
+        await repository.set_current(conn, offer_id, target.id)
+        return _created(await repository.get_version(conn, target.id))
+
+
+async def withdraw(db: Database, principal: Principal | None, offer_id: int) -> Offer:
+    """Take an offer out of the catalog; signed contracts keep their version."""
+    async with db.transaction() as conn:
+        await _owned_offer(conn, principal, offer_id)
+        await repository.mark_withdrawn(conn, offer_id, _now())
+        await repository.remove_current(conn, offer_id)
+        return _created(await repository.get_offer(conn, offer_id))
+
+
+def validate_ags(ags: str) -> None:
+    """8 digits whose first two name one of the 16 Länder."""
+    if len(ags) != 8 or not ags.isdigit():
+        raise InvalidInput(f"„{ags}“ ist kein Gemeindeschlüssel (8 Ziffern).")
+    if ags[:2] not in LAND_NAMES:
+        raise InvalidInput(
+            f"Der Gemeindeschlüssel {ags} beginnt nicht mit einer Landesnummer 01–16."
+        )
+
+
+def _acting_provider(principal: Principal | None, named: str | None) -> str:
+    caller = require_role(principal, Role.PROVIDER_ADMIN, Role.OPERATOR)
+    if caller.role is Role.OPERATOR:
+        if not named:
+            raise InvalidInput("Bitte geben Sie den Anbieter an (provider_id).")
+        return named
+    own = caller.provider_id or ""
+    require_provider(caller, named or own)
+    return own
+
+
+async def _owned_offer(
+    conn: Connection, principal: Principal | None, offer_id: int
+) -> Row:
+    head = await repository.offer_head(conn, offer_id)
+    if head is None:
+        raise NotFound(f"Das Angebot {offer_id} gibt es nicht.")
+    require_provider(principal, head["provider_id"])
+    return head
+
+
+def _find_version(versions: list[OfferVersion], number: int) -> OfferVersion:
+    for candidate in versions:
+        if candidate.version == number:
+            return candidate
+    raise NotFound(f"Die Version {number} dieses Angebots gibt es nicht.")
+
+
+async def _require_land(conn: Connection, code: str | None) -> None:
+    if code is not None and not await repository.land_exists(conn, code):
+        raise InvalidInput(f"Das Land {code} ist nicht erfasst.")
+
+
+def _created(value: T | None) -> T:
+    if value is None:
+        raise RuntimeError("a row written in this transaction could not be read back")
+    return value
+
+
+# Search ----------------------------------------------------------------------------
+
+
+async def search_catalog(
+    db: Database, principal: Principal | None, query: SearchQuery
+) -> SearchPage:
+    """Full-text search with facets; municipalities see their own price per hit."""
+    async with db.read() as conn:
+        total, counts = await search.facet_counts(conn, query)
+        hits = await search.page_of_hits(conn, query)
+        names = {p.id: p.name for p in await repository.list_providers(conn)}
+        quoter = None
+        if principal is not None and principal.municipality_ags:
+            quoter = await Quoter.for_municipality(conn, principal.municipality_ags)
+    if quoter is not None:
+        hits = [
+            msgspec.structs.replace(hit, my_quote=quoter.quote(hit.cost_model))
+            for hit in hits
+        ]
+    labels = {
+        "land": LAND_NAMES,
+        "provider": names,
+        "price_band": search.PRICE_BANDS,
+        "maturity": {str(n): f"Reifegrad {n}" for n in range(5)},
+    }
+    return SearchPage(
+        total=total,
+        page=query.page,
+        per_page=query.per_page,
+        hits=hits,
+        facets={
+            name: search.facet_values(values, labels.get(name))
+            for name, values in counts.items()
+        },
+    )
