@@ -23,6 +23,7 @@ from marketplace.catalog.schemas import (
     Service,
     ServiceIn,
 )
+from marketplace.contracts.render import check_template
 from marketplace.costs.service import Quoter, validate_cost_model
 from marketplace.db import Connection, Database, Row
 from marketplace.errors import Conflict, InvalidInput, NotFound
@@ -203,6 +204,7 @@ async def create_offer(
     """A provider's new offer for a service; its first version starts as a draft."""
     provider_id = _acting_provider(principal, data.provider_id)
     validate_cost_model(data.cost_model)
+    check_template(data.contract_template)
     async with db.transaction() as conn:
         await _require_land(conn, data.land_code)
         service_id = await repository.service_id_for_leika(conn, data.leika_key)
@@ -230,6 +232,7 @@ async def add_version(
 ) -> OfferVersion:
     """A new draft version; published versions stay as they are."""
     validate_cost_model(data.cost_model)
+    check_template(data.contract_template)
     async with db.transaction() as conn:
         await _owned_offer(conn, principal, offer_id)
         await _require_land(conn, data.land_code)
@@ -252,6 +255,7 @@ async def update_draft(
     data: OfferVersionIn,
 ) -> OfferVersion:
     validate_cost_model(data.cost_model)
+    check_template(data.contract_template)
     async with db.transaction() as conn:
         await _owned_offer(conn, principal, offer_id)
         target = _find_version(await repository.versions_of(conn, offer_id), number)

@@ -23,6 +23,8 @@ from marketplace.catalog.schemas import (
     ProviderIn,
     ServiceIn,
 )
+from marketplace.contracts import service as contracts
+from marketplace.contracts.schemas import ContractSettings
 from marketplace.db import Database
 from marketplace.errors import Conflict
 from marketplace.identity import service as identity
@@ -60,6 +62,7 @@ async def seed_demo(db: Database) -> str:
             db, "services.json", "services", ServiceIn, catalog.create_service
         ),
         "Angebote": await _offers(db),
+        "Vertragsautomatiken": await _contract_automation(db),
         "Zugänge": await _accounts(db),
     }
     summary = ", ".join(f"{count} {what}" for what, count in created.items())
@@ -105,6 +108,19 @@ def _revised(data: OfferIn, number: int) -> OfferIn:
         data,
         description=f"{data.description} Version {number}: erweiterte Nachweisprüfung.",
     )
+
+
+async def _contract_automation(db: Database) -> int:
+    """Providers that handle contracts automatically (offer and countersign)."""
+    automated = {
+        raw["provider_id"]
+        for raw in _data("offers.json")["offers"]
+        if raw.get("auto_contracting")
+    }
+    settings = ContractSettings(auto_offer=True, auto_countersign=True)
+    for provider_id in sorted(automated):
+        await contracts.save_settings(db, SEED_OPERATOR, provider_id, settings)
+    return len(automated)
 
 
 async def _accounts(db: Database) -> int:

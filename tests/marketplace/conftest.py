@@ -123,8 +123,8 @@ def seed_offer(app_db: Database) -> SeedOffer:
                 (
                     offer_id,
                     _DEMO_COST_MODEL,
-                    "Nachnutzungsvereinbarung zwischen {provider_name} und"
-                    " {municipality_name} über {service_title}.",
+                    "Nachnutzungsvereinbarung zwischen {{anbieter}} und {{kommune}}"
+                    " über {{leistung}}.\n{{entgelt}}",
                     now,
                     now,
                 ),

@@ -1,0 +1,46 @@
+"""Subscription wire types (Open Service Broker style provisioning)."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+SubscriptionId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{2,63}$")]
+Url = Annotated[str, Meta(pattern=r"^(https?|file)://\S+$", max_length=500)]
+
+
+class Environment(enum.StrEnum):
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class SubscriptionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``PUT /subscriptions/{id}``: creating twice with the same body is harmless."""
+
+    contract_id: Annotated[int, Meta(ge=1)]
+    environment: Environment
+    endpoint_url: Url
+    fachverfahren: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class SubscriptionSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    endpoint_url: Url
+    fachverfahren: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class Subscription(msgspec.Struct, kw_only=True, frozen=True):
+    id: str
+    contract_id: int
+    municipality_ags: str
+    provider_id: str
+    offer_version_id: int
+    environment: Environment
+    endpoint_url: str
+    fachverfahren: str
+    state: str
+    created_at: str
+    updated_at: str
+    ended_at: str | None
