@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from urllib.parse import urlencode
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 
@@ -33,5 +35,13 @@ def date(value: str | datetime | None) -> str:
     return moment.strftime("%d.%m.%Y %H:%M")
 
 
+def query_url(path: str, params: Mapping[str, object], **changes: object) -> str:
+    """``path`` with ``params`` updated by ``changes``; ``None`` removes a key."""
+    merged = {**params, **changes}
+    kept = {k: str(v) for k, v in merged.items() if v not in (None, "")}
+    return f"{path}?{urlencode(kept)}" if kept else path
+
+
 def register_filters(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters.update({"euro": euro, "number": number, "date": date})
+    engine.engine.globals["query_url"] = query_url
