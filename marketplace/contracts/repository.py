@@ -136,6 +136,13 @@ async def settings_for(conn: Connection, provider_id: str) -> tuple[bool, bool]:
     return (bool(row[0]), bool(row[1])) if row else (False, False)
 
 
+async def provider_exists(conn: Connection, provider_id: str) -> bool:
+    async with conn.execute(
+        "SELECT 1 FROM providers WHERE id = ?", (provider_id,)
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
 async def save_settings(
     conn: Connection, provider_id: str, auto_offer: bool, auto_countersign: bool
 ) -> None:

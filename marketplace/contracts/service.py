@@ -1,9 +1,12 @@
 """Contract rules: the state machine, who may move it, signatures and the audit log.
 
 draft -> offered -> signed -> countersigned -> active -> terminated, and
-draft/offered -> cancelled. Every transition runs in one write transaction that
+draft/offered/signed -> cancelled (an offer withdrawn or declined, a signature the
+provider will not countersign). Every transition runs in one write transaction that
 re-checks the state it starts from, so of two concurrent signatures exactly one
 succeeds; each writes one audit row, which the database never lets change.
+Terminating gives notice: the contract, and the subscriptions under it, run until
+the end of the month in which the notice period ends.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from marketplace.identity.service import (
     require_provider,
     require_role,
 )
+from marketplace.subscriptions import repository as subscription_rows
 
 # action -> (from states, to state, acting party)
 TRANSITIONS: dict[Action, tuple[tuple[State, ...], State, str]] = {
@@ -54,7 +58,11 @@ TRANSITIONS: dict[Action, tuple[tuple[State, ...], State, str]] = {
     Action.COUNTERSIGN: ((State.SIGNED,), State.COUNTERSIGNED, "provider"),
     Action.ACTIVATE: ((State.COUNTERSIGNED,), State.ACTIVE, "provider"),
     Action.TERMINATE: ((State.ACTIVE,), State.TERMINATED, "either"),
-    Action.CANCEL: ((State.DRAFT, State.OFFERED), State.CANCELLED, "either"),
+    Action.CANCEL: (
+        (State.DRAFT, State.OFFERED, State.SIGNED),
+        State.CANCELLED,
+        "either",
+    ),
 }
 
 
@@ -230,6 +238,7 @@ async def save_settings(
 ) -> ContractSettings:
     require_provider(principal, provider_id)
     async with db.transaction() as conn:
+        await _require_provider_exists(conn, provider_id)
         await repository.save_settings(
             conn, provider_id, data.auto_offer, data.auto_countersign
         )
@@ -237,9 +246,17 @@ async def save_settings(
 
 
 async def settings(db: Database, provider_id: str) -> ContractSettings:
+    """Whether a provider offers and countersigns automatically (public: a
+    municipality may want to know how fast it gets a contract)."""
     async with db.read() as conn:
+        await _require_provider_exists(conn, provider_id)
         auto_offer, auto_countersign = await repository.settings_for(conn, provider_id)
     return ContractSettings(auto_offer=auto_offer, auto_countersign=auto_countersign)
+
+
+async def _require_provider_exists(conn: Connection, provider_id: str) -> None:
+    if not await repository.provider_exists(conn, provider_id):
+        raise NotFound(f"Den Anbieter „{provider_id}“ gibt es nicht.")
 
 
 def _authorise(found: Contract, caller: Principal, action: Action) -> None:
@@ -256,12 +273,25 @@ def _authorise(found: Contract, caller: Principal, action: Action) -> None:
             f"„{ACTION_LABELS[action]}“ kann nur {who} dieses Vertrags."
         )
     if found.state not in sources:
-        allowed = " oder ".join(STATE_LABELS[s] for s in sources)
         raise InvalidTransition(
-            f"Der Vertrag ist {STATE_LABELS[found.state]}; „{ACTION_LABELS[action]}“ "
-            f"ist nur möglich, wenn er {allowed} ist.",
+            f"Der Vertrag ist {_PREDICATE[found.state]}; „{ACTION_LABELS[action]}“ "
+            f"ist nur möglich, wenn er {_either(sources)} ist.",
             state=found.state.value,
+            allowed_states=[source.value for source in sources],
         )
+
+
+# "Der Vertrag ist ...": the state as the predicate of a German sentence.
+_PREDICATE = {
+    **STATE_LABELS,
+    State.DRAFT: "ein Entwurf",
+    State.CANCELLED: "abgebrochen",
+}
+
+
+def _either(states: tuple[State, ...]) -> str:
+    words = [_PREDICATE[state] for state in states]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} oder {words[-1]}"
 
 
 def _check_signed_text(found: Contract, text_sha256: str | None) -> None:
@@ -300,6 +330,8 @@ async def _apply(
             now=now,
             text_sha256=found.text_sha256,
         )
+    if action is Action.TERMINATE:
+        await subscription_rows.schedule_end(conn, contract_id, extra["ends_at"], now)
     await _record(conn, contract_id, actor, action, found.state, target)
 
 

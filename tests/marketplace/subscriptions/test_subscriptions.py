@@ -47,10 +47,11 @@ async def active(
 
 
 def body(contract_id: int, environment: str = "production") -> dict[str, Any]:
+    host = "fachverfahren" if environment == "production" else "test-fachverfahren"
     return {
         "contract_id": contract_id,
         "environment": environment,
-        "endpoint_url": "https://fachverfahren.leipzig.example/eingang",
+        "endpoint_url": f"https://{host}.leipzig.example/eingang",
         "fachverfahren": "OK.VERKEHR",
     }
 
@@ -91,7 +92,8 @@ async def test_test_and_production_are_separate(
     client: AsyncTestClient[Litestar], active: dict[str, Any], app_db: Database
 ) -> None:
     """GIVEN a production subscription WHEN a second production one is asked for THEN
-    409; a test subscription beside it is fine."""
+    409; a test subscription beside it is fine, but not one that delivers to the
+    production endpoint (seed 001 L1258: test applications reached production)."""
     contract_id = active["contract"]["id"]
     await client.put(
         "/api/v1/subscriptions/prod-1",
@@ -112,6 +114,18 @@ async def test_test_and_production_are_separate(
     )
     assert test.status_code == 201
     assert test.json()["environment"] == "test"
+    assert await count(app_db) == 2
+    await client.delete("/api/v1/subscriptions/test-1", headers=active["leipzig"])
+    into_production = await client.put(
+        "/api/v1/subscriptions/test-2",
+        json={
+            **body(contract_id, "test"),
+            "endpoint_url": body(contract_id)["endpoint_url"],
+        },
+        headers=active["leipzig"],
+    )
+    assert into_production.status_code == 409
+    assert "Testanträge" in into_production.json()["detail"]
     assert await count(app_db) == 2
 
 
