@@ -24,6 +24,7 @@ from marketplace.dependencies import provide_db, provide_principal
 from marketplace.health import health
 from marketplace.identity.routes import router as identity_router
 from marketplace.intake.routes import router as intake_router
+from marketplace.openapi import document_problems
 from marketplace.problems import EXCEPTION_HANDLERS
 from marketplace.settings import Settings
 from marketplace.subscriptions.routes import router as subscriptions_router
@@ -42,7 +43,7 @@ def create_app(settings: Settings) -> Litestar:
     async def close_database() -> None:
         await database.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             identity_router,
@@ -93,3 +94,5 @@ def create_app(settings: Settings) -> Litestar:
         ),
         debug=settings.debug,
     )
+    document_problems(app)
+    return app

@@ -24,6 +24,7 @@ from marketplace.catalog.schemas import (
     ServiceIn,
 )
 from marketplace.dependencies import DB, Caller
+from marketplace.params import Id, Number
 
 LandQuery = Annotated[str | None, QueryParameter(pattern=r"^(0[1-9]|1[0-6])$")]
 Text = Annotated[str, QueryParameter(max_length=200)]
@@ -87,7 +88,7 @@ async def list_services(db: DB) -> list[Service]:
 
 
 @get("/services/{service_id:int}", summary="Eine EfA-Leistung")
-async def get_service(db: DB, service_id: FromPath[int]) -> Service:
+async def get_service(db: DB, service_id: Id) -> Service:
     return await service.service(db, service_id)
 
 
@@ -111,7 +112,7 @@ async def list_offers(
 
 
 @get("/offers/{offer_id:int}", summary="Ein Angebot mit seinen Versionen")
-async def get_offer(db: DB, principal: Caller, offer_id: FromPath[int]) -> Offer:
+async def get_offer(db: DB, principal: Caller, offer_id: Id) -> Offer:
     return await service.offer(db, offer_id, principal)
 
 
@@ -122,7 +123,7 @@ async def create_offer(db: DB, principal: Caller, data: JSONBody[OfferIn]) -> Of
 
 @post("/offers/{offer_id:int}/versions", summary="Neue Version als Entwurf")
 async def add_version(
-    db: DB, principal: Caller, offer_id: FromPath[int], data: JSONBody[OfferVersionIn]
+    db: DB, principal: Caller, offer_id: Id, data: JSONBody[OfferVersionIn]
 ) -> OfferVersion:
     return await service.add_version(db, principal, offer_id, data)
 
@@ -131,8 +132,8 @@ async def add_version(
 async def update_draft(
     db: DB,
     principal: Caller,
-    offer_id: FromPath[int],
-    number: FromPath[int],
+    offer_id: Id,
+    number: Number,
     data: JSONBody[OfferVersionIn],
 ) -> OfferVersion:
     return await service.update_draft(db, principal, offer_id, number, data)
@@ -144,7 +145,7 @@ async def update_draft(
     status_code=200,
 )
 async def publish_version(
-    db: DB, principal: Caller, offer_id: FromPath[int], number: FromPath[int]
+    db: DB, principal: Caller, offer_id: Id, number: Number
 ) -> OfferVersion:
     return await service.publish(db, principal, offer_id, number)
 
@@ -152,12 +153,12 @@ async def publish_version(
 @post(
     "/offers/{offer_id:int}/withdraw", summary="Angebot zurückziehen", status_code=200
 )
-async def withdraw_offer(db: DB, principal: Caller, offer_id: FromPath[int]) -> Offer:
+async def withdraw_offer(db: DB, principal: Caller, offer_id: Id) -> Offer:
     return await service.withdraw(db, principal, offer_id)
 
 
 @get("/offer-versions/{version_id:int}", summary="Eine veröffentlichte Angebotsversion")
-async def get_version(db: DB, version_id: FromPath[int]) -> OfferVersion:
+async def get_version(db: DB, version_id: Id) -> OfferVersion:
     return await service.version(db, version_id)
 
 

@@ -17,6 +17,7 @@ from marketplace.contracts.schemas import (
     Verification,
 )
 from marketplace.dependencies import DB, Caller
+from marketplace.params import Id
 
 
 @post("/contracts", summary="Vertrag für eine Angebotsversion anfordern")
@@ -32,15 +33,13 @@ async def list_contracts(db: DB, principal: Caller) -> list[Contract]:
 
 
 @get("/contracts/{contract_id:int}", summary="Ein Vertrag")
-async def get_contract(
-    db: DB, principal: Caller, contract_id: FromPath[int]
-) -> Contract:
+async def get_contract(db: DB, principal: Caller, contract_id: Id) -> Contract:
     return await service.contract(db, principal, contract_id)
 
 
 @get("/contracts/{contract_id:int}/events", summary="Prüfprotokoll des Vertrags")
 async def contract_events(
-    db: DB, principal: Caller, contract_id: FromPath[int]
+    db: DB, principal: Caller, contract_id: Id
 ) -> list[ContractEvent]:
     return await service.events(db, principal, contract_id)
 
@@ -49,9 +48,7 @@ async def contract_events(
     "/contracts/{contract_id:int}/verify",
     summary="Vertragstext gegen Signaturen prüfen",
 )
-async def verify_contract(
-    db: DB, principal: Caller, contract_id: FromPath[int]
-) -> Verification:
+async def verify_contract(db: DB, principal: Caller, contract_id: Id) -> Verification:
     return await service.verify(db, principal, contract_id)
 
 
@@ -61,7 +58,7 @@ async def verify_contract(
     status_code=200,
 )
 async def sign(
-    db: DB, principal: Caller, contract_id: FromPath[int], data: JSONBody[SignRequest]
+    db: DB, principal: Caller, contract_id: Id, data: JSONBody[SignRequest]
 ) -> Contract:
     return await service.transition(
         db, principal, contract_id, Action.SIGN, data.text_sha256
@@ -74,7 +71,7 @@ async def sign(
     status_code=200,
 )
 async def countersign(
-    db: DB, principal: Caller, contract_id: FromPath[int], data: JSONBody[SignRequest]
+    db: DB, principal: Caller, contract_id: Id, data: JSONBody[SignRequest]
 ) -> Contract:
     return await service.transition(
         db, principal, contract_id, Action.COUNTERSIGN, data.text_sha256
@@ -89,9 +86,7 @@ def _simple(action: Action, summary: str) -> HTTPRouteHandler:
         name=f"contract-{action.value}",
         operation_id=f"contract_{action.value}",
     )
-    async def handler(
-        db: DB, principal: Caller, contract_id: FromPath[int]
-    ) -> Contract:
+    async def handler(db: DB, principal: Caller, contract_id: Id) -> Contract:
         return await service.transition(db, principal, contract_id, action)
 
     return handler

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, get, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from marketplace.costs import keys, service
 from marketplace.costs.schemas import DistributionKey, Quote, QuoteRequest
 from marketplace.dependencies import DB
+from marketplace.params import Id
 
 AgsParam = Annotated[
     str, QueryParameter(pattern=r"^[0-9]{8}$", description="AGS, 8 Ziffern")
@@ -22,7 +23,7 @@ CasesParam = Annotated[
 
 @get("/offer-versions/{version_id:int}/quote", summary="Kosten einer Angebotsversion")
 async def quote_offer_version(
-    db: DB, version_id: FromPath[int], ags: AgsParam, expected_cases: CasesParam = None
+    db: DB, version_id: Id, ags: AgsParam, expected_cases: CasesParam = None
 ) -> Quote:
     return await service.quote_offer_version(db, version_id, ags, expected_cases)
 
