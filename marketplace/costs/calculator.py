@@ -49,6 +49,37 @@ def split_exact(total: int, weights: Sequence[tuple[str, int]]) -> dict[str, int
     return parts
 
 
+def share_of(total: int, weights: Sequence[tuple[str, int]], key: str) -> int:
+    """``split_exact(total, weights)[key]`` in one pass without sorting: the part's
+    floor, plus one cent when its remainder ranks among the cents still missing."""
+    if total < 0:
+        raise ValueError("cannot split a negative total")
+    weight_sum = sum(weight for _, weight in weights)
+    if weight_sum <= 0:
+        if total:
+            raise ValueError("cannot split a non-zero total with no weights")
+        return 0
+    floors = 0
+    mine: tuple[int, int] | None = None
+    remainders: list[int] = []
+    for index, (name, weight) in enumerate(weights):
+        if weight < 0:
+            raise ValueError(f"negative weight for {name}")
+        quotient, remainder = divmod(total * weight, weight_sum)
+        floors += quotient
+        remainders.append(remainder)
+        if name == key and mine is None:
+            mine = (index, quotient)
+    if mine is None:
+        raise KeyError(key)
+    index, quotient = mine
+    own = remainders[index]
+    ahead = sum(1 for r in remainders[:index] if r >= own) + sum(
+        1 for r in remainders[index + 1 :] if r > own
+    )
+    return quotient + (1 if ahead < total - floors else 0)
+
+
 def round_div(numerator: int, denominator: int) -> int:
     """Round half up for non-negative integers."""
     return (2 * numerator + denominator) // (2 * denominator)
@@ -75,8 +106,11 @@ class LandSplit:
     ``land_code`` is None: a reference municipality gets its population share of
     the whole country). ``chain`` then lists, level by level, the weights among
     which the amount is split and the key of the branch that leads on; the last
-    branch is the municipality itself.
+    branch is the municipality itself. Results are memoised per (total, key year),
+    so pricing many offers with the same Land-level total costs one split.
     """
+
+    _MEMO_LIMIT = 4096
 
     def __init__(
         self,
@@ -86,17 +120,28 @@ class LandSplit:
     ) -> None:
         self.land_code = land_code
         self.chain = chain
+        self._memo: dict[tuple[int, int], tuple[int, int]] = {}
 
     def part_of(self, total: int, land_shares: Mapping[str, int]) -> tuple[int, int]:
         """(the Land's part, the municipality's part) of a total for all Länder."""
         if self.land_code is None:
             region = total
         else:
-            region = split_exact(total, sorted(land_shares.items()))[self.land_code]
+            region = share_of(total, sorted(land_shares.items()), self.land_code)
         amount = region
         for weights, branch in self.chain:
-            amount = split_exact(amount, weights)[branch]
+            amount = share_of(amount, weights, branch)
         return region, amount
+
+    def part_for(self, total: int, key_year: int | None) -> tuple[int, int, int]:
+        """(key year used, the Land's part, the municipality's part), memoised."""
+        year, shares = koenigstein(key_year)
+        found = self._memo.get((total, year))
+        if found is None:
+            if len(self._memo) >= self._MEMO_LIMIT:
+                self._memo.clear()
+            found = self._memo[(total, year)] = self.part_of(total, shares)
+        return year, found[0], found[1]
 
 
 def quote(
@@ -203,8 +248,9 @@ def _per_case(component: PerCase, cases: int) -> QuoteItem:
 
 
 def _land_share(component: LandShare, land_split: LandSplit) -> QuoteItem:
-    year, shares = koenigstein(component.key_year)
-    land_part, own_part = land_split.part_of(component.annual_total_cents, shares)
+    year, land_part, own_part = land_split.part_for(
+        component.annual_total_cents, component.key_year
+    )
     if land_split.land_code is None:
         return QuoteItem(
             kind="land_share",
