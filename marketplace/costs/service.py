@@ -126,9 +126,13 @@ async def _chain(
 
 
 def _with_rest(weights: list[tuple[str, int]], whole: int) -> list[tuple[str, int]]:
-    """Add the inhabitants not covered by ``weights`` as one rest entry."""
+    """Add the inhabitants not covered by ``weights`` as one rest entry. When no
+    populations are known at all (every weight zero), the parts are equal."""
     rest = whole - sum(weight for _, weight in weights)
-    return [*weights, (_REST, rest)] if rest > 0 else list(weights)
+    complete = [*weights, (_REST, rest)] if rest > 0 else list(weights)
+    if not any(weight for _, weight in complete):
+        return [(key, 1) for key, _ in complete]
+    return complete
 
 
 async def quote_offer_version(

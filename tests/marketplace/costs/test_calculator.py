@@ -12,6 +12,7 @@ from marketplace.costs.calculator import (
     LandSplit,
     graduated_case_cost,
     quote,
+    share_of,
     split_exact,
 )
 from marketplace.costs.keys import FULL, koenigstein, koenigstein_years
@@ -214,3 +215,187 @@ def test_land_shares_over_all_laender_add_up(total: int) -> None:
         LandSplit(land_code=code, chain=[]).part_of(total, shares)[0] for code in shares
     ]
     assert sum(parts) == total
+
+
+@given(total=st.integers(0, 10**12), weights=weights)
+def test_share_of_one_branch_equals_the_full_split(
+    total: int, weights: list[tuple[str, int]]
+) -> None:
+    """GIVEN any total and weights WHEN one branch's part is computed alone THEN it
+    is exactly that branch's part of the full largest-remainder split."""
+    parts = split_exact(total, weights)
+    for key, _ in weights:
+        assert share_of(total, weights, key) == parts[key]
+
+
+def test_share_of_refuses_an_unknown_branch() -> None:
+    with pytest.raises(KeyError):
+        share_of(10, [("a", 1)], "b")
+
+
+@given(
+    total=st.integers(0, 10**10),
+    kreise=st.lists(st.integers(0, 10**6), min_size=1, max_size=12),
+    gemeinden=st.lists(st.integers(0, 10**5), min_size=1, max_size=12),
+)
+def test_two_level_chain_loses_no_cent(
+    total: int, kreise: list[int], gemeinden: list[int]
+) -> None:
+    """GIVEN a Land split among Kreise and the first Kreis among its Gemeinden WHEN
+    every branch's part is computed through the chain THEN the parts of all
+    Gemeinden add up to their Kreis's part and all Kreise to the Land's part."""
+    if not any(kreise):
+        kreise[0] = 1
+    if not any(gemeinden):
+        gemeinden[0] = 1
+    level_one = [(f"k{i}", pop) for i, pop in enumerate(kreise)]
+    level_two = [(f"g{i}", pop) for i, pop in enumerate(gemeinden)]
+    _, shares = koenigstein(2016)
+    land_part = LandSplit(land_code="14", chain=[]).part_of(total, shares)[1]
+    kreis_parts = [
+        LandSplit(land_code="14", chain=[(level_one, key)]).part_of(total, shares)[1]
+        for key, _ in level_one
+    ]
+    gemeinde_parts = [
+        LandSplit(land_code="14", chain=[(level_one, "k0"), (level_two, key)]).part_of(
+            total, shares
+        )[1]
+        for key, _ in level_two
+    ]
+    assert sum(kreis_parts) == land_part
+    assert sum(gemeinde_parts) == kreis_parts[0]
+
+
+@given(
+    tiers=st.lists(st.integers(0, 10_000), min_size=1, max_size=5),
+    bounds=st.lists(st.integers(1, 2_000), min_size=4, max_size=4, unique=True),
+    cases=st.integers(0, 10_000),
+)
+def test_graduated_tiers_price_each_case_by_its_tier(
+    tiers: list[int], bounds: list[int], cases: int
+) -> None:
+    """GIVEN any ascending tiers WHEN priced THEN the sum equals pricing the cases
+    one by one, and one more case never costs less."""
+    ups = sorted(bounds)[: len(tiers) - 1]
+    model = [
+        CaseTier(up_to=up, cents_per_case=price)
+        for up, price in zip(ups, tiers, strict=False)
+    ] + [CaseTier(cents_per_case=tiers[-1])]
+
+    def price_of(case_number: int) -> int:  # 1-based case number
+        for tier in model:
+            if tier.up_to is None or case_number <= tier.up_to:
+                return tier.cents_per_case
+        raise AssertionError("open last tier")
+
+    assert graduated_case_cost(model, cases) == sum(
+        price_of(n) for n in range(1, cases + 1)
+    )
+    assert graduated_case_cost(model, cases + 1) >= graduated_case_cost(model, cases)
+
+
+@given(
+    population=st.integers(0, 4_000_000),
+    rate=st.integers(0, 100_000),
+    floor=st.integers(0, 10**6),
+    cap=st.none() | st.integers(0, 10**8),
+)
+def test_per_inhabitant_is_monotone_and_bounded(
+    population: int, rate: int, floor: int, cap: int | None
+) -> None:
+    """GIVEN any rate, floor and cap WHEN the population grows THEN the price never
+    falls, and it stays within the cap (the cap wins over the floor)."""
+    component = PerInhabitant(
+        label="E",
+        cents_per_1000_inhabitants=rate,
+        minimum_cents=floor,
+        maximum_cents=cap,
+    )
+    split = _split_for("14", [("x", 1)], "x")
+
+    def price(people: int) -> int:
+        return quote(
+            CostModel(components=[component]),
+            ags="x",
+            population=people,
+            expected_cases=0,
+            land_split=split,
+        ).annual_cents
+
+    small, large = price(population), price(population + 1000)
+    assert small <= large
+    if cap is not None:
+        assert large <= cap
+    else:
+        assert small >= floor
+
+
+def test_included_cases_are_free_and_no_estimate_means_no_cases() -> None:
+    """GIVEN 500 included cases WHEN 400 are expected THEN nothing is charged; and
+    WHEN no case number is given and the model has no estimate THEN zero cases."""
+    component = PerCase(
+        label="F", tiers=[CaseTier(cents_per_case=100)], included_cases=500
+    )
+    split = _split_for("14", [("x", 1)], "x")
+    model = CostModel(components=[component])
+    few = quote(model, ags="x", population=10**6, expected_cases=400, land_split=split)
+    assert few.annual_cents == 0
+    assert "davon 500 inklusive" in few.items[0].explanation
+    unknown = quote(
+        model, ags="x", population=10**6, expected_cases=None, land_split=split
+    )
+    assert unknown.expected_cases == 0
+    assert unknown.annual_cents == 0
+
+
+def test_land_share_paid_by_municipalities_is_not_cost_neutral() -> None:
+    """GIVEN a Land-level total without ``land_pays`` WHEN priced THEN the
+    municipality pays its part and the explanation names the key year."""
+    model = CostModel(
+        components=[
+            LandShare(label="Betrieb", annual_total_cents=10_000_000, key_year=2015)
+        ]
+    )
+    split = _split_for("14", [("me", 1), ("_rest", 3)], "me")
+    result = quote(model, ags="me", population=1, expected_cases=0, land_split=split)
+    saxony_2015 = split_exact(10_000_000, sorted(koenigstein(2015)[1].items()))["14"]
+    assert (
+        result.annual_cents == split_exact(saxony_2015, [("me", 1), ("_rest", 3)])["me"]
+    )
+    assert not result.cost_neutral
+    assert result.items[0].paid_by_land_cents == 0
+    assert "Königsteiner Schlüssel 2015" in result.items[0].explanation
+
+
+def test_a_one_off_fee_alone_keeps_land_paid_model_cost_neutral() -> None:
+    """GIVEN the Land pays the running costs and there is a one-off connection fee
+    THEN the quote is still cost neutral (no running costs) but the first year
+    includes the fee."""
+    model = CostModel(
+        components=[
+            LandShare(label="Betrieb", annual_total_cents=5_000_000, land_pays=True),
+            OneOffFee(label="Anbindung", amount_cents=99_00),
+        ]
+    )
+    split = _split_for("14", [("me", 1)], "me")
+    result = quote(model, ags="me", population=1, expected_cases=0, land_split=split)
+    assert result.cost_neutral
+    assert result.annual_cents == 0
+    assert result.first_year_cents == 99_00
+
+
+def test_land_split_memo_gives_the_same_parts() -> None:
+    """GIVEN one LandSplit WHEN the same total is priced twice, with the newest key
+    named explicitly or implicitly THEN the same parts."""
+    split = _split_for("05", [("me", 7), ("_rest", 11)], "me")
+    newest, shares = koenigstein()
+    first = split.part_for(123_456_789, None)
+    again = split.part_for(123_456_789, newest)
+    assert first == again == (newest, *split.part_of(123_456_789, shares))
+
+
+def test_tie_break_is_stable_across_orderings_of_equal_remainders() -> None:
+    """GIVEN two equal weights and an odd total THEN the earlier key gets the cent,
+    whatever the key names are."""
+    assert split_exact(3, [("z", 1), ("a", 1)]) == {"z": 2, "a": 1}
+    assert share_of(3, [("z", 1), ("a", 1)], "a") == 1

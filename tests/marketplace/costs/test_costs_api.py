@@ -121,3 +121,113 @@ async def test_keys_are_published(client: AsyncTestClient[Litestar]) -> None:
     response = await client.get("/api/v1/costs/keys")
     years = {key["year"] for key in response.json()}
     assert 2016 in years
+
+
+async def test_malformed_models_get_german_problems_and_change_nothing(
+    client: AsyncTestClient[Litestar], seed_offer: SeedOffer
+) -> None:
+    """GIVEN broken JSON, unknown fields, unknown component kinds, negative or
+    absurd amounts, absurd case numbers WHEN posted THEN 400 problem responses in
+    German, and the catalog still holds exactly the rows it held before."""
+    await seed_offer()
+    app_db = client.app.state.db
+
+    async def counts() -> tuple[int, ...]:
+        async with app_db.read() as conn:
+            result = []
+            for table in ("municipalities", "offer_versions", "laender"):
+                async with conn.execute(f"SELECT count(*) FROM {table}") as cur:  # noqa: S608
+                    row = await cur.fetchone()
+                    result.append(row[0])
+            return tuple(result)
+
+    before = await counts()
+    flat = {"kind": "annual_flat", "label": "Betrieb", "amount_cents": 100}
+    ok = {"ags": "14713000", "cost_model": {"components": [flat]}}
+    cases: list[tuple[dict[str, object], str]] = [
+        ({**ok, "extra": 1}, "Unbekanntes Feld „extra“"),
+        (
+            {**ok, "cost_model": {"components": [{**flat, "colour": "rot"}]}},
+            "Unbekanntes Feld „colour“",
+        ),
+        (
+            {**ok, "cost_model": {"components": [{**flat, "kind": "gratis"}]}},
+            "components[0].kind",
+        ),
+        (
+            {**ok, "cost_model": {"components": [{**flat, "amount_cents": -1}]}},
+            "mindestens 0",
+        ),
+        (
+            {**ok, "cost_model": {"components": [{**flat, "amount_cents": 10**15}]}},
+            "höchstens",
+        ),
+        ({**ok, "cost_model": {"components": []}}, "Zu kurz"),
+        ({**ok, "expected_cases": -1}, "„expected_cases“"),
+        ({**ok, "expected_cases": 10**12}, "höchstens 100000000"),
+        ({**ok, "ags": "1471300X"}, "Format"),
+    ]
+    for body, german in cases:
+        response = await client.post("/api/v1/costs/quote", json=body)
+        assert response.status_code == 400, (body, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert german in response.json()["detail"], response.text
+    broken = await client.post(
+        "/api/v1/costs/quote",
+        content=b'{"ags": "14713000", "cost_model": {',
+        headers={"content-type": "application/json"},
+    )
+    assert broken.status_code == 400
+    assert "fehlerhaft" in broken.json()["detail"]
+    assert await counts() == before
+
+
+async def test_quote_for_a_draft_version_is_not_found(
+    client: AsyncTestClient[Litestar], seed_offer: SeedOffer
+) -> None:
+    """GIVEN an offer version that is still a draft THEN no price is published."""
+    version_id = await seed_offer()
+    async with client.app.state.db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO offer_versions (offer_id, version, status, title, description,"
+            " legal_route, cost_model, contract_template, notice_period_months,"
+            " created_at) SELECT offer_id, 2, 'draft', title, description,"
+            " legal_route, cost_model, contract_template, 6, created_at"
+            " FROM offer_versions WHERE id = ?",
+            (version_id,),
+        )
+        async with conn.execute("SELECT max(id) FROM offer_versions") as cur:
+            row = await cur.fetchone()
+    response = await client.get(
+        f"/api/v1/offer-versions/{row[0]}/quote", params={"ags": "14713000"}
+    )
+    assert response.status_code == 404
+    assert "Angebotsversion" in response.json()["detail"]
+
+
+async def test_expected_cases_change_the_per_case_item(
+    client: AsyncTestClient[Litestar], seed_offer: SeedOffer
+) -> None:
+    """GIVEN a graduated per-case model WHEN 2,500 cases are expected THEN 1,000 at
+    the first tier and 1,500 at the second, explained in German."""
+    await seed_offer()
+    model = {
+        "components": [
+            {
+                "kind": "per_case",
+                "label": "Fälle",
+                "tiers": [
+                    {"up_to": 1000, "cents_per_case": 120},
+                    {"cents_per_case": 80},
+                ],
+            }
+        ]
+    }
+    response = await client.post(
+        "/api/v1/costs/quote",
+        json={"ags": "14713000", "cost_model": model, "expected_cases": 2500},
+    )
+    assert response.status_code == 200, response.text
+    item = response.json()["items"][0]
+    assert item["annual_cents"] == 1000 * 120 + 1500 * 80
+    assert item["explanation"].startswith("2.500 Fälle pro Jahr")
