@@ -44,9 +44,10 @@ class Action(enum.StrEnum):
     CANCEL = "cancel"
 
 
+# What the action is called on a button and in a refusal ("„Anbieten“ ist nur ...").
 ACTION_LABELS = {
-    Action.REQUEST: "Vertrag angefordert",
-    Action.OFFER: "Vertrag angeboten",
+    Action.REQUEST: "Anfordern",
+    Action.OFFER: "Anbieten",
     Action.SIGN: "Unterzeichnen",
     Action.COUNTERSIGN: "Gegenzeichnen",
     Action.ACTIVATE: "Aktivieren",

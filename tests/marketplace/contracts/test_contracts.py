@@ -1,326 +1,402 @@
-"""The contract state machine, signatures, audit log and access, through the API."""
+"""The contract state machine, signatures, audit log and automation, through the API."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
-from marketplace.contracts.service import end_of_notice
+from marketplace.contracts.service import TRANSITIONS, end_of_notice
 from marketplace.db import Database
-from marketplace.identity.schemas import Role
-from tests.marketplace.conftest import MakeAccount, SeedOffer
-
-Headers = dict[str, str]
-
-
-@pytest.fixture
-async def parties(
-    make_account: MakeAccount, seed_offer: SeedOffer
-) -> dict[str, object]:
-    version_id = await seed_offer()
-    await seed_offer(provider_id="dataport", ags="14612000")  # a second provider/city
-    return {
-        "version": version_id,
-        "leipzig": await make_account(
-            "leipzig", Role.MUNICIPALITY_BUYER, municipality_ags="14713000"
-        ),
-        "dresden": await make_account(
-            "dresden", Role.MUNICIPALITY_BUYER, municipality_ags="14612000"
-        ),
-        "lecos": await make_account("lecos", Role.PROVIDER_ADMIN, provider_id="lecos"),
-        "dataport": await make_account(
-            "dataport", Role.PROVIDER_ADMIN, provider_id="dataport"
-        ),
-        "operator": await make_account("op", Role.OPERATOR),
-    }
-
-
-async def _request(
-    client: AsyncTestClient[Litestar], parties: dict[str, object]
-) -> dict:
-    response = await client.post(
-        "/api/v1/contracts",
-        json={"offer_version_id": parties["version"]},
-        headers=parties["leipzig"],  # type: ignore[arg-type]
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def _do(
-    client, who: Headers, contract: dict, action: str, signed: str | None = None
-):  # type: ignore[no-untyped-def]
-    body = (
-        {"text_sha256": signed or contract["text_sha256"]} if "sign" in action else None
-    )
-    return await client.post(
-        f"/api/v1/contracts/{contract['id']}/{action}", json=body, headers=who
-    )
-
-
-async def count(db: Database, table: str) -> int:
-    async with db.read() as conn, conn.execute(f"SELECT COUNT(*) FROM {table}") as cur:  # noqa: S608
-        return int((await cur.fetchone())[0])
+from tests.marketplace.contracts.flow import (
+    ACTOR,
+    PATH,
+    Client,
+    Parties,
+    act,
+    count,
+    counts,
+    drive,
+    new_version,
+    request,
+)
 
 
 async def test_full_lifecycle_with_audit_log(
-    client: AsyncTestClient[Litestar], parties: dict, app_db: Database
+    client: Client, parties: Parties, app_db: Database
 ) -> None:
     """GIVEN Leipzig and Lecos WHEN the contract goes draft -> ... -> terminated THEN
-    every step is in the audit log with who and the text hash, both signatures
-    carry the SHA-256 of the text, and the end date follows the notice period."""
-    contract = await _request(client, parties)
+    every step is in the audit log with who, role, from, to and the text hash, both
+    signatures carry the SHA-256 of the text, and the end date follows the notice
+    period."""
+    contract = await request(client, parties.leipzig, parties.version)
     assert contract["state"] == "draft"
     assert "Gemeinde 14713000" in contract["text"]
     assert "2.400,00 € jährlich" in contract["text"]
-    steps = [
-        (parties["lecos"], "offer", "offered"),
-        (parties["leipzig"], "sign", "signed"),
-        (parties["lecos"], "countersign", "countersigned"),
-        (parties["lecos"], "activate", "active"),
-        (parties["leipzig"], "terminate", "terminated"),
-    ]
-    for who, action, state in steps:
-        response = await _do(client, who, contract, action)
-        assert response.status_code == 200, (action, response.text)
-        assert response.json()["state"] == state
-    final = response.json()
+    assert contract["annual_cents"] == 240_000
+    assert contract["first_year_cents"] == 390_000
+    final = await drive(client, parties, contract, "terminated")
     assert [s["party"] for s in final["signatures"]] == ["municipality", "provider"]
+    assert [s["signer"] for s in final["signatures"]] == ["leipzig", "lecos"]
     assert {s["text_sha256"] for s in final["signatures"]} == {contract["text_sha256"]}
-    assert final["ends_at"] == end_of_notice(date.today(), 6).isoformat()
+    today = datetime.now(UTC).date()
+    assert final["active_since"][:10] == today.isoformat()
+    assert final["ends_at"] == end_of_notice(today, 6).isoformat()
     events = (
         await client.get(
-            f"/api/v1/contracts/{contract['id']}/events", headers=parties["lecos"]
+            f"/api/v1/contracts/{contract['id']}/events", headers=parties.lecos
         )
     ).json()
-    assert [(e["action"], e["to_state"]) for e in events] == [
-        ("request", "draft"), ("offer", "offered"), ("sign", "signed"),
-        ("countersign", "countersigned"), ("activate", "active"), ("terminate", "terminated"),
-    ]  # fmt: skip
-    assert [e["actor"] for e in events] == [
-        "leipzig",
-        "lecos",
-        "leipzig",
-        "lecos",
-        "lecos",
-        "leipzig",
+    assert [(e["from_state"], e["action"], e["to_state"]) for e in events] == [
+        (None, "request", "draft"),
+        ("draft", "offer", "offered"),
+        ("offered", "sign", "signed"),
+        ("signed", "countersign", "countersigned"),
+        ("countersigned", "activate", "active"),
+        ("active", "terminate", "terminated"),
     ]
-    verified = (
-        await client.get(
-            f"/api/v1/contracts/{contract['id']}/verify", headers=parties["leipzig"]
+    assert [(e["actor"], e["actor_role"]) for e in events] == [
+        ("leipzig", "municipality_buyer"),
+        ("lecos", "provider_admin"),
+        ("leipzig", "municipality_buyer"),
+        ("lecos", "provider_admin"),
+        ("lecos", "provider_admin"),
+        ("leipzig", "municipality_buyer"),
+    ]
+    assert {e["text_sha256"] for e in events} == {contract["text_sha256"]}
+    assert all(e["at"].startswith(today.isoformat()) for e in events)
+    verified = await client.get(
+        f"/api/v1/contracts/{contract['id']}/verify", headers=parties.leipzig
+    )
+    assert verified.json()["intact"] is True
+
+
+async def test_every_refused_transition_names_the_state(
+    client: Client, parties: Parties, app_db: Database
+) -> None:
+    """GIVEN a contract in each state WHEN the right party tries each action the
+    state does not allow THEN 409 with a German message naming the current state
+    and the states the action needs, and no signature or audit row is written."""
+    failures = []
+    version = parties.version
+    for state in PATH:
+        contract = await drive(
+            client, parties, await request(client, parties.leipzig, version), state
         )
-    ).json()
-    assert verified["intact"] is True
+        if state not in ("terminated", "cancelled"):
+            version = await new_version(app_db, version)  # the next one needs its own
+        for action, (sources, _, _) in TRANSITIONS.items():
+            if state in sources:
+                continue
+            before = await counts(app_db)
+            response = await act(client, parties[ACTOR[action]], contract, action)
+            problem = response.json()
+            if (
+                response.status_code != 409
+                or problem["state"] != state
+                or not problem["detail"].startswith("Der Vertrag ist ")
+                or "ist nur möglich, wenn er" not in problem["detail"]
+                or problem["allowed_states"] != [s.value for s in sources]
+                or await counts(app_db) != before
+            ):
+                failures.append((state, action, response.status_code, problem))
+    assert failures == []
 
 
 @pytest.mark.parametrize(
-    ("who", "action", "status"),
+    ("state", "who"),
     [
-        ("leipzig", "sign", 409),  # not yet offered
-        ("leipzig", "offer", 403),  # only the provider offers
-        ("dataport", "offer", 404),  # another provider does not see it
-        ("dresden", "cancel", 404),  # another municipality does not see it
-        ("lecos", "countersign", 409),
-        ("lecos", "terminate", 409),  # only active contracts can be terminated
-        ("operator", "sign", 403),  # the operator never signs for a party
+        ("draft", "leipzig"),  # the municipality no longer wants it
+        ("draft", "lecos"),
+        ("offered", "leipzig"),  # declined
+        ("offered", "lecos"),  # offer withdrawn
+        ("signed", "lecos"),  # the provider will not countersign
+        ("signed", "operator"),
     ],
 )
-async def test_refused_transitions(
-    client: AsyncTestClient[Litestar],
-    parties: dict,
-    app_db: Database,
-    who: str,
-    action: str,
-    status: int,
+async def test_exits_before_the_contract_is_concluded(
+    client: Client, parties: Parties, app_db: Database, state: str, who: str
 ) -> None:
-    """GIVEN a draft WHEN the wrong party or a wrong step is tried THEN refused with a
-    German problem, and no event or signature is written."""
-    contract = await _request(client, parties)
-    events_before = await count(app_db, "contract_events")
-    response = await _do(client, parties[who], contract, action)
-    assert response.status_code == status, response.text
-    assert response.json()["detail"]
-    assert await count(app_db, "contract_events") == events_before
-    assert await count(app_db, "contract_signatures") == 0
+    """GIVEN a contract not yet countersigned WHEN a party cancels it THEN it is
+    cancelled, audited, and the municipality may ask for a new contract."""
+    contract = await drive(
+        client, parties, await request(client, parties.leipzig, parties.version), state
+    )
+    response = await act(client, parties[who], contract, "cancel")
+    assert response.status_code == 200, response.text
+    assert response.json()["state"] == "cancelled"
+    assert await count(app_db, "contract_events", "action = 'cancel'") == 1
+    again = await request(client, parties.leipzig, parties.version)
+    assert again["state"] == "draft"
 
 
 async def test_signing_a_different_text_is_refused(
-    client: AsyncTestClient[Litestar], parties: dict
+    client: Client, parties: Parties, app_db: Database
 ) -> None:
-    contract = await _request(client, parties)
-    await _do(client, parties["lecos"], contract, "offer")
-    response = await _do(client, parties["leipzig"], contract, "sign", signed="0" * 64)
+    """GIVEN an offered contract WHEN Leipzig signs with the hash of another text THEN
+    409 naming SHA-256, and nothing is signed."""
+    contract = await drive(
+        client,
+        parties,
+        await request(client, parties.leipzig, parties.version),
+        "offered",
+    )
+    before = await counts(app_db)
+    response = await act(client, parties.leipzig, contract, "sign", signed="0" * 64)
     assert response.status_code == 409
     assert "SHA-256" in response.json()["detail"]
-
-
-async def test_concurrent_signing_has_exactly_one_winner(
-    client: AsyncTestClient[Litestar], parties: dict, app_db: Database
-) -> None:
-    """GIVEN an offered contract WHEN eight signatures arrive at once THEN one 200,
-    seven 409, one signature and one sign event."""
-    contract = await _request(client, parties)
-    await _do(client, parties["lecos"], contract, "offer")
-    results = await asyncio.gather(
-        *(_do(client, parties["leipzig"], contract, "sign") for _ in range(8))
-    )
-    assert sorted(r.status_code for r in results) == [200] + [409] * 7
-    assert await count(app_db, "contract_signatures") == 1
-    async with (
-        app_db.read() as conn,
-        conn.execute(
-            "SELECT COUNT(*) FROM contract_events WHERE action = 'sign'"
-        ) as cur,
-    ):
-        assert (await cur.fetchone())[0] == 1
-
-
-async def test_concurrent_signing_from_two_processes_worth_of_connections(
-    client: AsyncTestClient[Litestar], parties: dict, app_db: Database
-) -> None:
-    """GIVEN two independent Database objects on the same file (as two processes
-    would have) WHEN both sign at once THEN exactly one signature is stored."""
-    from marketplace.contracts import service
-    from marketplace.contracts.schemas import Action
-    from marketplace.errors import InvalidTransition
-    from marketplace.identity import service as identity
-
-    contract = await _request(client, parties)
-    await _do(client, parties["lecos"], contract, "offer")
-    principal = await identity.authenticate(app_db, "leipzig", "correct-horse")
-    async with Database(app_db.path) as first, Database(app_db.path) as second:
-        outcomes = await asyncio.gather(
-            *(
-                service.transition(
-                    db, principal, contract["id"], Action.SIGN, contract["text_sha256"]
-                )
-                for db in (first, second)
-            ),
-            return_exceptions=True,
-        )
-    assert sum(isinstance(o, InvalidTransition) for o in outcomes) == 1
-    assert await count(app_db, "contract_signatures") == 1
+    assert response.json()["expected_sha256"] == contract["text_sha256"]
+    assert await counts(app_db) == before
 
 
 async def test_audit_log_and_signatures_cannot_be_rewritten(
-    client: AsyncTestClient[Litestar], parties: dict, app_db: Database
+    client: Client, parties: Parties, app_db: Database
 ) -> None:
-    contract = await _request(client, parties)
-    await _do(client, parties["lecos"], contract, "offer")
-    await _do(client, parties["leipzig"], contract, "sign")
-    for sql in (
-        "UPDATE contract_events SET actor = 'x'",
-        "DELETE FROM contract_events",
-        "UPDATE contract_signatures SET text_sha256 = text_sha256",
-        "DELETE FROM contract_signatures",
-        "UPDATE contracts SET text = 'geändert'",
+    """GIVEN a signed contract WHEN anyone with database access tries to change or
+    delete audit rows, signatures or the offered text THEN SQLite refuses, and
+    everything is still there."""
+    contract = await drive(
+        client,
+        parties,
+        await request(client, parties.leipzig, parties.version),
+        "signed",
+    )
+    before = await counts(app_db)
+    for sql, message in (
+        ("UPDATE contract_events SET actor = 'x'", "append-only"),
+        ("DELETE FROM contract_events", "append-only"),
+        ("UPDATE contract_signatures SET text_sha256 = text_sha256", "kept"),
+        ("DELETE FROM contract_signatures", "kept"),
+        ("UPDATE contracts SET text = 'geändert'", "fixed once offered"),
+        ("UPDATE contracts SET text_sha256 = 'f' || substr(text_sha256, 2)", "fixed"),
     ):
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(sqlite3.IntegrityError, match=message):
             async with app_db.transaction() as conn:
                 await conn.execute(sql)
+    assert await counts(app_db) == before
+    unchanged = await client.get(
+        f"/api/v1/contracts/{contract['id']}", headers=parties.leipzig
+    )
+    assert unchanged.json()["text"] == contract["text"]
 
 
 async def test_verification_detects_a_changed_text(
-    client: AsyncTestClient[Litestar], parties: dict, app_db: Database
+    client: Client, parties: Parties, app_db: Database
 ) -> None:
     """GIVEN a signed contract whose text is changed behind the database's back (the
     trigger dropped, as an attacker with file access could) WHEN verified THEN it
-    is reported as not intact."""
-    contract = await _request(client, parties)
-    await _do(client, parties["lecos"], contract, "offer")
-    await _do(client, parties["leipzig"], contract, "sign")
+    is reported as not intact, and which signature no longer matches."""
+    contract = await drive(
+        client,
+        parties,
+        await request(client, parties.leipzig, parties.version),
+        "signed",
+    )
     async with app_db.transaction() as conn:
         await conn.execute("DROP TRIGGER contracts_text_is_fixed")
         await conn.execute("UPDATE contracts SET text = text || ' Zusatz.'")
     verified = (
         await client.get(
-            f"/api/v1/contracts/{contract['id']}/verify", headers=parties["leipzig"]
+            f"/api/v1/contracts/{contract['id']}/verify", headers=parties.leipzig
         )
     ).json()
     assert verified["intact"] is False
-    assert verified["signatures"][0]["matches"] is False
-
-
-async def test_automatic_contract_handling(
-    client: AsyncTestClient[Litestar], parties: dict
-) -> None:
-    """GIVEN Lecos automates contracts WHEN Leipzig requests and signs THEN the
-    contract is offered, countersigned and active without a person at Lecos."""
-    settings = {"auto_offer": True, "auto_countersign": True}
-    refused = await client.put(
-        "/api/v1/providers/lecos/contract-settings",
-        json=settings,
-        headers=parties["dataport"],
-    )
-    assert refused.status_code == 403
-    saved = await client.put(
-        "/api/v1/providers/lecos/contract-settings",
-        json=settings,
-        headers=parties["lecos"],
-    )
-    assert saved.status_code == 200
-    contract = await _request(client, parties)
-    assert contract["state"] == "offered"
-    signed = await _do(client, parties["leipzig"], contract, "sign")
-    assert signed.json()["state"] == "active"
-    events = (
-        await client.get(
-            f"/api/v1/contracts/{contract['id']}/events", headers=parties["leipzig"]
-        )
-    ).json()
-    assert [e["actor_role"] for e in events] == [
-        "municipality_buyer",
-        "system",
-        "municipality_buyer",
-        "system",
-        "system",
+    assert verified["stored_sha256"] == contract["text_sha256"]
+    assert verified["computed_sha256"] != contract["text_sha256"]
+    assert verified["signatures"] == [
+        {"party": "municipality", "signer": "leipzig", "matches": False}
     ]
 
 
-async def test_lists_are_scoped(
-    client: AsyncTestClient[Litestar], parties: dict
+async def test_verification_detects_a_text_changed_with_its_hash(
+    client: Client, parties: Parties, app_db: Database
 ) -> None:
-    """GIVEN Leipzig's contract WHEN Dresden or Dataport list THEN they see nothing;
-    Lecos and the operator see it; anonymous gets 401."""
-    await _request(client, parties)
-    assert (await client.get("/api/v1/contracts")).status_code == 401
-    for who, expected in (
-        ("dresden", 0),
-        ("dataport", 0),
-        ("lecos", 1),
-        ("leipzig", 1),
-        ("operator", 1),
-    ):
-        listed = await client.get("/api/v1/contracts", headers=parties[who])
-        assert len(listed.json()) == expected, who
+    """GIVEN an attacker who changes the text AND its stored hash WHEN verified THEN
+    the signature, which kept the hash the municipality signed, gives it away."""
+    contract = await drive(
+        client,
+        parties,
+        await request(client, parties.leipzig, parties.version),
+        "active",
+    )
+    async with app_db.transaction() as conn:
+        await conn.execute("DROP TRIGGER contracts_text_is_fixed")
+        await conn.execute(
+            "UPDATE contracts SET text = ?, text_sha256 = ?",
+            ("Anderer Vertrag.", "a" * 64),
+        )
+    verified = (
+        await client.get(
+            f"/api/v1/contracts/{contract['id']}/verify", headers=parties.lecos
+        )
+    ).json()
+    assert verified["intact"] is False
+    assert [s["matches"] for s in verified["signatures"]] == [False, False]
+
+
+async def test_automatic_contract_handling(client: Client, parties: Parties) -> None:
+    """GIVEN Lecos automates contracts (seed 001 L949-952) WHEN Leipzig requests and
+    signs THEN the contract is offered, countersigned and active without a person
+    at Lecos, and the audit log names the automation."""
+    settings = {"auto_offer": True, "auto_countersign": True}
+    saved = await client.put(
+        "/api/v1/providers/lecos/contract-settings",
+        json=settings,
+        headers=parties.lecos,
+    )
+    assert saved.status_code == 200
+    assert (await client.get("/api/v1/providers/lecos/contract-settings")).json() == (
+        settings
+    )
+    contract = await request(client, parties.leipzig, parties.version)
+    assert contract["state"] == "offered"
+    signed = await act(client, parties.leipzig, contract, "sign")
+    assert signed.json()["state"] == "active"
+    assert [s["signer"] for s in signed.json()["signatures"]] == [
+        "leipzig",
+        "Vertragsautomatik lecos",
+    ]
+    events = (
+        await client.get(
+            f"/api/v1/contracts/{contract['id']}/events", headers=parties.leipzig
+        )
+    ).json()
+    assert [(e["action"], e["actor_role"]) for e in events] == [
+        ("request", "municipality_buyer"),
+        ("offer", "system"),
+        ("sign", "municipality_buyer"),
+        ("countersign", "system"),
+        ("activate", "system"),
+    ]
+
+
+async def test_offer_only_automation_leaves_countersigning_to_a_person(
+    client: Client, parties: Parties
+) -> None:
+    """GIVEN Lecos offers automatically but countersigns by hand WHEN Leipzig signs
+    THEN the contract waits, signed, for Lecos."""
+    await client.put(
+        "/api/v1/providers/lecos/contract-settings",
+        json={"auto_offer": True},
+        headers=parties.lecos,
+    )
+    contract = await request(client, parties.leipzig, parties.version)
+    signed = await act(client, parties.leipzig, contract, "sign")
+    assert signed.json()["state"] == "signed"
+
+
+async def test_the_operator_administers_but_never_signs(
+    client: Client, parties: Parties
+) -> None:
+    """GIVEN the operator WHEN it requests a contract for Leipzig and moves it THEN it
+    may offer, activate and terminate, but signing stays with the parties (403)."""
+    contract = await request(
+        client, parties.operator, parties.version, municipality_ags="14713000"
+    )
+    assert contract["municipality_ags"] == "14713000"
+    offered = await act(client, parties.operator, contract, "offer")
+    assert offered.status_code == 200
+    contract = offered.json()
+    for action in ("sign", "countersign"):
+        refused = await act(client, parties.operator, contract, action)
+        assert refused.status_code == 403, action
+    contract = await drive(client, parties, contract, "countersigned")
+    for action, state in (("activate", "active"), ("terminate", "terminated")):
+        response = await act(client, parties.operator, contract, action)
+        assert response.json()["state"] == state
 
 
 async def test_duplicate_open_contract_is_refused(
-    client: AsyncTestClient[Litestar], parties: dict, app_db: Database
+    client: Client, parties: Parties, app_db: Database
 ) -> None:
-    await _request(client, parties)
-    before = await count(app_db, "contracts")
+    """GIVEN Leipzig's open contract for a version WHEN it asks again THEN 409 in
+    German and no second contract or audit row."""
+    await request(client, parties.leipzig, parties.version)
+    before = await counts(app_db)
     again = await client.post(
         "/api/v1/contracts",
-        json={"offer_version_id": parties["version"]},
-        headers=parties["leipzig"],
+        json={"offer_version_id": parties.version},
+        headers=parties.leipzig,
     )
     assert again.status_code == 409
-    assert await count(app_db, "contracts") == before
-    other_city = await client.post(
-        "/api/v1/contracts",
-        json={"offer_version_id": parties["version"], "municipality_ags": "14612000"},
-        headers=parties["leipzig"],
+    assert "bereits ein offener Vertrag" in again.json()["detail"]
+    assert await counts(app_db) == before
+
+
+async def test_a_broken_template_is_refused_when_rendering(
+    client: Client, parties: Parties, app_db: Database
+) -> None:
+    """GIVEN a published version whose template names an unknown placeholder (written
+    past the catalog's check, e.g. by an older release) WHEN Leipzig asks for a
+    contract THEN 422 naming the placeholder, and nothing is written."""
+    async with app_db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO offer_versions (offer_id, version, status, title, description,"
+            " legal_route, cost_model, contract_template, notice_period_months,"
+            " created_at, published_at) SELECT offer_id, 9, status, title, description,"
+            " legal_route, cost_model, 'Vertrag mit {{buergermeister}}', 3, created_at,"
+            " published_at FROM offer_versions WHERE id = ?",
+            (parties.version,),
+        )
+        async with conn.execute("SELECT MAX(id) FROM offer_versions") as cur:
+            row = await cur.fetchone()
+    assert row is not None
+    before = await counts(app_db)
+    response = await client.post(
+        "/api/v1/contracts", json={"offer_version_id": row[0]}, headers=parties.leipzig
     )
-    assert other_city.status_code == 403
+    assert response.status_code == 422
+    assert "„{{buergermeister}}“" in response.json()["detail"]
+    assert await counts(app_db) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"offer_version_id": 999_999}, 404),  # no such version
+        ({"offer_version_id": 0}, 400),
+        ({"offer_version_id": "eins"}, 400),
+        ({"offer_version_id": 1, "municipality_ags": "1471300"}, 400),  # 7 digits
+        ({"offer_version_id": 1, "expected_cases": -1}, 400),
+        ({"offer_version_id": 1, "unbekannt": True}, 400),
+    ],
+)
+async def test_bad_contract_requests(
+    client: Client, parties: Parties, app_db: Database, body: dict, status: int
+) -> None:
+    """GIVEN malformed or impossible requests WHEN posted THEN a German problem
+    response, and no contract."""
+    response = await client.post(
+        "/api/v1/contracts", json=body, headers=parties.leipzig
+    )
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert await count(app_db, "contracts") == 0
+
+
+async def test_a_withdrawn_offer_gets_no_new_contracts(
+    client: Client, parties: Parties, app_db: Database
+) -> None:
+    """GIVEN Lecos withdrew its offer WHEN Leipzig asks for a contract THEN 404."""
+    async with app_db.transaction() as conn:
+        await conn.execute(
+            "UPDATE offers SET withdrawn_at = '2026-02-01T00:00:00+00:00'"
+        )
+    response = await client.post(
+        "/api/v1/contracts",
+        json={"offer_version_id": parties.version},
+        headers=parties.leipzig,
+    )
+    assert response.status_code == 404
+    assert await count(app_db, "contracts") == 0
 
 
 def test_end_of_notice_is_the_end_of_a_month() -> None:
+    """GIVEN notice given on a day WHEN the period runs THEN the contract ends on the
+    last day of the month the period ends in, also across years and in February."""
     assert end_of_notice(date(2026, 11, 22), 6) == date(2027, 5, 31)
     assert end_of_notice(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert end_of_notice(date(2027, 12, 31), 2) == date(2028, 2, 29)
     assert end_of_notice(date(2026, 12, 5), 0) == date(2026, 12, 31)
+    assert end_of_notice(date(2026, 3, 1), 24) == date(2028, 3, 31)
