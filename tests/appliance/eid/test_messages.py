@@ -8,7 +8,7 @@ from appliance.eid import messages
 
 # The failure codes of the AusweisApp SDK documentation ("Failure Codes", 1.26),
 # without the ones marked "not yet included in the product".
-DOCUMENTED_FAILURE_CODES = """
+_CODES = """
 User_Cancelled Card_Removed Processing_Send_Status_Failed Parse_TcToken_Invalid_Url
 Parse_TcToken_Missing_Url Get_TcToken_Invalid_Url Get_TcToken_Invalid_Redirect_Url
 Get_TcToken_Invalid_Certificate_Key_Length Get_TcToken_Invalid_Ephemeral_Key_Length
@@ -55,7 +55,8 @@ Change_Pin_New_Pin_Invalid_Length Change_Pin_Unexpected_Transmit_Status
 Change_Pin_Card_New_Pin_Mismatch Change_Pin_Card_User_Cancelled
 Start_Ifd_Service_Failed Prepare_Pace_Ifd_Unknown Establish_Pace_Ifd_Unknown
 Enter_Pace_Password_Ifd_User_Cancelled Enter_New_Pace_Pin_Ifd_User_Cancelled
-""".split()
+"""
+DOCUMENTED_FAILURE_CODES = [code for code in _CODES.split() if code]
 
 GERMAN_MARKERS = (" der ", " die ", " das ", " den ", " nicht ", " wurde ", " ist ")
 

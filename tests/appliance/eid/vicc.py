@@ -13,6 +13,7 @@ reader in the middle of a read: the connection is closed when that APDU arrives.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -74,10 +75,8 @@ class VirtualCard:
         """Take the card off the reader: close the connection."""
         sock, self._sock = self._sock, None
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
         if self._thread is not None:
             self._thread.join(5)
