@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import hashlib
+import logging
 import os
 import shutil
 import uuid
@@ -37,6 +38,7 @@ from connectors.results import (
 )
 from connectors.submission import Metadata, Submission, TransferNote
 
+log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 _INCOMING = ".incoming"
 
@@ -141,6 +143,11 @@ class DropFolderConnector:
                 retry_after=300, reason=f"Schreiben fehlgeschlagen: {exc.strerror}"
             )
         _fsync_dir(self._root)
+        log.info(
+            "drop folder delivered submission %s as %s",
+            submission.submission_id,
+            target.name,
+        )
         receipt = Receipt(
             reference=target.name,
             received_at=datetime.now(UTC),

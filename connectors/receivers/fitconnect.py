@@ -64,8 +64,15 @@ def load_keys(path: Path, destination_id: str) -> Keys:
     return keys
 
 
+_JWKS: dict[str, jwk.JWK] = {}
+
+
 def _jwk(document: dict[str, Any]) -> jwk.JWK:
-    return jwk.JWK(**document)
+    """The key object for a stored key, built once (RSA key checks are slow)."""
+    kid = str(document["kid"])
+    if kid not in _JWKS:
+        _JWKS[kid] = jwk.JWK(**document)
+    return _JWKS[kid]
 
 
 def _token_for(state: State, client_id: str) -> str:

@@ -45,13 +45,18 @@ def metadata_schema() -> dict[str, Any]:
     return schema
 
 
+@cache
+def metadata_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(metadata_schema())
+
+
 def open_submission(
     key: jwk.JWK, store: SubmissionStore, submission: StoredSubmission
 ) -> tuple[dict[str, Any], bytes, dict[str, bytes]]:
     """Decrypt and check everything; raise ``Refusal`` with the reason otherwise."""
     try:
         metadata = json.loads(crypto.decrypt(key, submission.encrypted_metadata or ""))
-        jsonschema.validate(metadata, metadata_schema())
+        metadata_validator().validate(metadata)
     except crypto.CryptoError as exc:
         raise Refusal(str(exc)) from None
     except (json.JSONDecodeError, jsonschema.ValidationError) as exc:
