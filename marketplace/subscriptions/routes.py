@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Response, Router, delete, get, patch, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody, PathParameter
 
 from marketplace.dependencies import DB, Caller
 from marketplace.subscriptions import service
 from marketplace.subscriptions.schemas import (
+    SUBSCRIPTION_ID_PATTERN,
     Subscription,
-    SubscriptionId,
     SubscriptionIn,
     SubscriptionSettings,
 )
+
+# Chosen by the client (Open Service Broker instance id): letters, digits, hyphens.
+SubscriptionKey = Annotated[
+    str, PathParameter(pattern=SUBSCRIPTION_ID_PATTERN, min_length=3, max_length=64)
+]
 
 
 @put(
@@ -23,7 +30,7 @@ from marketplace.subscriptions.schemas import (
 async def put_subscription(
     db: DB,
     principal: Caller,
-    subscription_id: FromPath[SubscriptionId],
+    subscription_id: SubscriptionKey,
     data: JSONBody[SubscriptionIn],
 ) -> Response[Subscription]:
     found, created = await service.put_subscription(
@@ -39,7 +46,7 @@ async def list_subscriptions(db: DB, principal: Caller) -> list[Subscription]:
 
 @get("/subscriptions/{subscription_id:str}", summary="Ein Abonnement")
 async def get_subscription(
-    db: DB, principal: Caller, subscription_id: FromPath[str]
+    db: DB, principal: Caller, subscription_id: SubscriptionKey
 ) -> Subscription:
     return await service.subscription(db, principal, subscription_id)
 
@@ -48,7 +55,7 @@ async def get_subscription(
 async def change_settings(
     db: DB,
     principal: Caller,
-    subscription_id: FromPath[str],
+    subscription_id: SubscriptionKey,
     data: JSONBody[SubscriptionSettings],
 ) -> Subscription:
     return await service.change_settings(db, principal, subscription_id, data)
@@ -60,7 +67,7 @@ async def change_settings(
     status_code=200,
 )
 async def end_subscription(
-    db: DB, principal: Caller, subscription_id: FromPath[str]
+    db: DB, principal: Caller, subscription_id: SubscriptionKey
 ) -> Subscription:
     return await service.end_subscription(db, principal, subscription_id)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-SubscriptionId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{2,63}$")]
+SUBSCRIPTION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{2,63}$"
 Url = Annotated[str, Meta(pattern=r"^(https?|file)://\S+$", max_length=500)]
 Fachverfahren = Annotated[str, Meta(min_length=1, max_length=200)]
 

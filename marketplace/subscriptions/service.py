@@ -101,8 +101,10 @@ async def put_subscription(
                 offer_version_id=contract.offer_version_id,
                 now=_stamp(now),
             )
-        except sqlite3.IntegrityError as exc:  # the unique index, as a last line
-            raise Conflict(
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" not in str(exc):
+                raise
+            raise Conflict(  # the unique index as the last line of defence
                 "Das Abonnement konnte nicht angelegt werden, weil gleichzeitig ein "
                 "anderes für dieses Angebot angelegt wurde."
             ) from exc

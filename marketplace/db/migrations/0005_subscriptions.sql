@@ -3,7 +3,10 @@
 -- (seed 001 L1258-1265: test applications must never reach production systems).
 
 CREATE TABLE subscriptions (
-    id TEXT PRIMARY KEY CHECK (id GLOB '[A-Za-z0-9]*' AND length(id) BETWEEN 3 AND 64),
+    id TEXT PRIMARY KEY CHECK (
+        id GLOB '[A-Za-z0-9]*' AND id NOT GLOB '*[^A-Za-z0-9-]*'
+        AND length(id) BETWEEN 3 AND 64
+    ),
     contract_id INTEGER NOT NULL REFERENCES contracts (id),
     municipality_ags TEXT NOT NULL REFERENCES municipalities (ags),
     provider_id TEXT NOT NULL REFERENCES providers (id),

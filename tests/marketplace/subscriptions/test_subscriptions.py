@@ -1,49 +1,30 @@
-"""Subscriptions: OSB-style idempotent PUT, active contract required, scoping."""
+"""Subscriptions: OSB-style idempotent PUT, one per offer and environment, test and
+production apart, ending with the contract; nothing half-written on refusal."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
+from marketplace.contracts.service import end_of_notice
 from marketplace.db import Database
-from marketplace.identity.schemas import Role
-from tests.marketplace.conftest import MakeAccount, SeedOffer
+from marketplace.subscriptions import service
+from tests.marketplace.contracts.flow import (
+    Client,
+    Contract,
+    Parties,
+    act,
+    count,
+    counts,
+    drive,
+    new_version,
+    request,
+)
 
-
-@pytest.fixture
-async def active(
-    client: AsyncTestClient[Litestar], make_account: MakeAccount, seed_offer: SeedOffer
-) -> dict[str, Any]:
-    """Leipzig with an active contract with Lecos (through the real state machine)."""
-    version_id = await seed_offer()
-    leipzig = await make_account(
-        "leipzig", Role.MUNICIPALITY_BUYER, municipality_ags="14713000"
-    )
-    lecos = await make_account("lecos", Role.PROVIDER_ADMIN, provider_id="lecos")
-    contract = (
-        await client.post(
-            "/api/v1/contracts", json={"offer_version_id": version_id}, headers=leipzig
-        )
-    ).json()
-    signed = {"text_sha256": contract["text_sha256"]}
-    url = f"/api/v1/contracts/{contract['id']}"
-    assert (await client.post(f"{url}/offer", headers=lecos)).status_code == 200
-    assert (
-        await client.post(f"{url}/sign", json=signed, headers=leipzig)
-    ).status_code == 200
-    assert (
-        await client.post(f"{url}/countersign", json=signed, headers=lecos)
-    ).status_code == 200
-    assert (await client.post(f"{url}/activate", headers=lecos)).status_code == 200
-    return {
-        "contract": contract,
-        "leipzig": leipzig,
-        "lecos": lecos,
-        "make": make_account,
-    }
+URL = "/api/v1/subscriptions"
 
 
 def body(contract_id: int, environment: str = "production") -> dict[str, Any]:
@@ -56,194 +37,275 @@ def body(contract_id: int, environment: str = "production") -> dict[str, Any]:
     }
 
 
-async def count(db: Database) -> int:
-    async with (
-        db.read() as conn,
-        conn.execute("SELECT COUNT(*) FROM subscriptions") as cur,
-    ):
-        return int((await cur.fetchone())[0])
-
-
 async def test_put_is_idempotent(
-    client: AsyncTestClient[Litestar], active: dict[str, Any], app_db: Database
+    client: Client, parties: Parties, active: Contract, app_db: Database
 ) -> None:
-    """GIVEN an active contract WHEN PUT twice with the same body THEN 201 then 200;
-    WHEN the same id comes with other content THEN 409; one row in the end."""
-    data = body(active["contract"]["id"])
+    """GIVEN an active contract WHEN PUT twice with the same body THEN 201 then 200
+    with the same subscription; WHEN the same id comes with other content THEN 409;
+    one row in the end."""
+    data = body(active["id"])
     first = await client.put(
-        "/api/v1/subscriptions/leipzig-park-prod", json=data, headers=active["leipzig"]
+        f"{URL}/leipzig-park-prod", json=data, headers=parties.leipzig
     )
     assert first.status_code == 201, first.text
+    assert first.json()["state"] == "active"
+    assert first.json()["offer_id"] == active["offer_id"]
+    assert first.json()["offer_version_id"] == active["offer_version_id"]
     second = await client.put(
-        "/api/v1/subscriptions/leipzig-park-prod", json=data, headers=active["leipzig"]
+        f"{URL}/leipzig-park-prod", json=data, headers=parties.leipzig
     )
     assert second.status_code == 200
     assert second.json() == first.json()
+    before = await counts(app_db)
     changed = await client.put(
-        "/api/v1/subscriptions/leipzig-park-prod",
+        f"{URL}/leipzig-park-prod",
         json={**data, "fachverfahren": "anderes"},
-        headers=active["leipzig"],
+        headers=parties.leipzig,
     )
     assert changed.status_code == 409
-    assert await count(app_db) == 1
+    assert "mit anderen Angaben" in changed.json()["detail"]
+    assert await counts(app_db) == before
+    assert await count(app_db, "subscriptions") == 1
+
+
+async def test_concurrent_identical_puts_create_one(
+    client: Client, parties: Parties, active: Contract, app_db: Database
+) -> None:
+    """GIVEN an active contract WHEN six identical PUTs arrive at once THEN one 201,
+    five 200, all with the same subscription, and one row."""
+    results = await asyncio.gather(
+        *(
+            client.put(f"{URL}/sub-1", json=body(active["id"]), headers=parties.leipzig)
+            for _ in range(6)
+        )
+    )
+    assert sorted(r.status_code for r in results) == [200] * 5 + [201]
+    assert len({r.text for r in results}) == 1
+    assert await count(app_db, "subscriptions") == 1
+
+
+async def test_concurrent_duplicates_under_other_ids_are_refused(
+    client: Client, parties: Parties, active: Contract, app_db: Database
+) -> None:
+    """GIVEN an active contract WHEN four production subscriptions with different ids
+    arrive at once THEN one 201 and three German 409 problems, and one row."""
+    results = await asyncio.gather(
+        *(
+            client.put(
+                f"{URL}/prod-{i}", json=body(active["id"]), headers=parties.leipzig
+            )
+            for i in range(4)
+        )
+    )
+    assert sorted(r.status_code for r in results) == [201, 409, 409, 409]
+    refused = [r.json() for r in results if r.status_code == 409]
+    assert all("bereits ein Produktionsabonnement" in p["detail"] for p in refused)
+    assert await count(app_db, "subscriptions") == 1
 
 
 async def test_test_and_production_are_separate(
-    client: AsyncTestClient[Litestar], active: dict[str, Any], app_db: Database
+    client: Client, parties: Parties, active: Contract, app_db: Database
 ) -> None:
     """GIVEN a production subscription WHEN a second production one is asked for THEN
     409; a test subscription beside it is fine, but not one that delivers to the
     production endpoint (seed 001 L1258: test applications reached production)."""
-    contract_id = active["contract"]["id"]
-    await client.put(
-        "/api/v1/subscriptions/prod-1",
-        json=body(contract_id),
-        headers=active["leipzig"],
-    )
+    await client.put(f"{URL}/prod-1", json=body(active["id"]), headers=parties.leipzig)
     duplicate = await client.put(
-        "/api/v1/subscriptions/prod-2",
-        json=body(contract_id),
-        headers=active["leipzig"],
+        f"{URL}/prod-2", json=body(active["id"]), headers=parties.leipzig
     )
     assert duplicate.status_code == 409
-    assert "Produktions" in duplicate.json()["detail"]
+    assert duplicate.json()["existing_id"] == "prod-1"
     test = await client.put(
-        "/api/v1/subscriptions/test-1",
-        json=body(contract_id, "test"),
-        headers=active["leipzig"],
+        f"{URL}/test-1", json=body(active["id"], "test"), headers=parties.leipzig
     )
     assert test.status_code == 201
     assert test.json()["environment"] == "test"
-    assert await count(app_db) == 2
-    await client.delete("/api/v1/subscriptions/test-1", headers=active["leipzig"])
+    await client.delete(f"{URL}/test-1", headers=parties.leipzig)
+    before = await counts(app_db)
     into_production = await client.put(
-        "/api/v1/subscriptions/test-2",
-        json={
-            **body(contract_id, "test"),
-            "endpoint_url": body(contract_id)["endpoint_url"],
-        },
-        headers=active["leipzig"],
+        f"{URL}/test-2",
+        json={**body(active["id"], "test"), "endpoint_url": body(0)["endpoint_url"]},
+        headers=parties.leipzig,
     )
     assert into_production.status_code == 409
-    assert "Testanträge" in into_production.json()["detail"]
-    assert await count(app_db) == 2
+    assert "keine Testanträge im Produktivsystem" in into_production.json()["detail"]
+    assert await counts(app_db) == before
 
 
-async def test_requires_an_active_contract(
-    client: AsyncTestClient[Litestar],
-    make_account: MakeAccount,
-    seed_offer: SeedOffer,
-    app_db: Database,
+async def test_settings_cannot_point_test_at_production(
+    client: Client, parties: Parties, active: Contract, app_db: Database
 ) -> None:
-    version_id = await seed_offer()
-    leipzig = await make_account(
-        "leipzig", Role.MUNICIPALITY_BUYER, municipality_ags="14713000"
+    """GIVEN a test and a production subscription WHEN the test one is re-pointed at
+    the production endpoint THEN 409 and its settings stay as they were."""
+    await client.put(f"{URL}/prod-1", json=body(active["id"]), headers=parties.leipzig)
+    test = await client.put(
+        f"{URL}/test-1", json=body(active["id"], "test"), headers=parties.leipzig
     )
-    draft = (
-        await client.post(
-            "/api/v1/contracts", json={"offer_version_id": version_id}, headers=leipzig
-        )
-    ).json()
+    moved = await client.patch(
+        f"{URL}/test-1",
+        json={"endpoint_url": body(0)["endpoint_url"], "fachverfahren": "x"},
+        headers=parties.leipzig,
+    )
+    assert moved.status_code == 409
+    after = await client.get(f"{URL}/test-1", headers=parties.leipzig)
+    assert after.json() == test.json()
+
+
+async def test_one_subscription_per_offer_across_versions(
+    client: Client, parties: Parties, active: Contract, app_db: Database
+) -> None:
+    """GIVEN Leipzig subscribed in production under version 1 WHEN it also contracts
+    version 2 of the same offer and subscribes in production again THEN 409: one
+    offer has one production route; after ending the old one, the new one works."""
+    await client.put(f"{URL}/v1-prod", json=body(active["id"]), headers=parties.leipzig)
+    version_2 = await new_version(app_db, parties.version)
+    second = await drive(
+        client, parties, await request(client, parties.leipzig, version_2), "active"
+    )
+    before = await counts(app_db)
+    refused = await client.put(
+        f"{URL}/v2-prod", json=body(second["id"]), headers=parties.leipzig
+    )
+    assert refused.status_code == 409
+    assert refused.json()["existing_id"] == "v1-prod"
+    assert await counts(app_db) == before
+    await client.delete(f"{URL}/v1-prod", headers=parties.leipzig)
+    moved = await client.put(
+        f"{URL}/v2-prod", json=body(second["id"]), headers=parties.leipzig
+    )
+    assert moved.status_code == 201
+    assert moved.json()["offer_version_id"] == version_2
+
+
+@pytest.mark.parametrize("state", ["draft", "offered", "signed", "countersigned"])
+async def test_requires_an_active_contract(
+    client: Client, parties: Parties, app_db: Database, state: str
+) -> None:
+    """GIVEN a contract that is not active yet WHEN Leipzig subscribes THEN 409 naming
+    the contract's state, and no row."""
+    contract = await drive(
+        client, parties, await request(client, parties.leipzig, parties.version), state
+    )
     response = await client.put(
-        "/api/v1/subscriptions/too-early", json=body(draft["id"]), headers=leipzig
+        f"{URL}/too-early", json=body(contract["id"]), headers=parties.leipzig
     )
     assert response.status_code == 409
-    assert "aktiven Vertrag" in response.json()["detail"]
-    assert await count(app_db) == 0
+    assert "setzt einen aktiven Vertrag voraus" in response.json()["detail"]
+    assert response.json()["state"] == state
+    assert await count(app_db, "subscriptions") == 0
 
 
-async def test_denials(
-    client: AsyncTestClient[Litestar], active: dict[str, Any], app_db: Database
+async def test_subscriptions_end_with_their_contract(
+    client: Client, parties: Parties, active: Contract, app_db: Database
 ) -> None:
-    """GIVEN Leipzig's subscription WHEN Dresden, another provider or anonymous try to
-    see or change it THEN 404/403/401, and Lecos (the provider) may see it."""
-    contract_id = active["contract"]["id"]
-    await client.put(
-        "/api/v1/subscriptions/mine-1",
-        json=body(contract_id),
-        headers=active["leipzig"],
-    )
-    dresden = await active["make"](
-        "dresden", Role.MUNICIPALITY_BUYER, municipality_ags="14612000"
-    )
-    dataport = await active["make"](
-        "dataport", Role.PROVIDER_ADMIN, provider_id="dataport"
-    )
-    assert (await client.get("/api/v1/subscriptions/mine-1")).status_code == 401
-    assert (
-        await client.get("/api/v1/subscriptions/mine-1", headers=dresden)
-    ).status_code == 404
-    assert (
-        await client.get("/api/v1/subscriptions/mine-1", headers=dataport)
-    ).status_code == 404
-    assert (
-        await client.get("/api/v1/subscriptions/mine-1", headers=active["lecos"])
-    ).status_code == 200
-    assert (await client.get("/api/v1/subscriptions", headers=dresden)).json() == []
-    # Dresden cannot subscribe on Leipzig's contract, nor reuse Leipzig's id
-    stolen = await client.put(
-        "/api/v1/subscriptions/dresden-1", json=body(contract_id), headers=dresden
-    )
-    assert stolen.status_code == 404
-    reused = await client.put(
-        "/api/v1/subscriptions/mine-1", json=body(contract_id), headers=dresden
-    )
-    assert reused.status_code == 409
-    # the provider cannot change or end the municipality's subscription
-    settings = {"endpoint_url": "https://x.example/", "fachverfahren": "x"}
-    assert (
-        await client.patch(
-            "/api/v1/subscriptions/mine-1", json=settings, headers=active["lecos"]
+    """GIVEN running test and production subscriptions WHEN the contract is terminated
+    THEN both keep running until the contract's last day, which they carry; no new
+    subscription is accepted; the day after, they are reported as ended, and
+    ``end_due`` writes that down once."""
+    for sub_id, environment in (("prod-1", "production"), ("test-1", "test")):
+        await client.put(
+            f"{URL}/{sub_id}",
+            json=body(active["id"], environment),
+            headers=parties.leipzig,
         )
-    ).status_code == 403
-    assert (
-        await client.delete("/api/v1/subscriptions/mine-1", headers=dresden)
-    ).status_code == 404
-    assert await count(app_db) == 1
+    terminated = await act(client, parties.lecos, active, "terminate")
+    last_day = terminated.json()["ends_at"]
+    assert last_day == end_of_notice(datetime.now(UTC).date(), 6).isoformat()
+    listed = (await client.get(URL, headers=parties.leipzig)).json()
+    assert [(s["state"], s["ends_at"]) for s in listed] == [("active", last_day)] * 2
+    late = await client.put(
+        f"{URL}/late-1",
+        json={**body(active["id"]), "endpoint_url": "https://neu.example/"},
+        headers=parties.leipzig,
+    )
+    assert late.status_code == 409
+    assert await count(app_db, "subscriptions") == 2
+
+    async with app_db.transaction() as conn:  # the time machine: the last day is past
+        yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+        await conn.execute("UPDATE subscriptions SET ends_at = ?", (yesterday,))
+    seen = (await client.get(f"{URL}/prod-1", headers=parties.lecos)).json()
+    assert seen["state"] == "ended"
+    assert seen["ended_at"] == f"{datetime.now(UTC).date().isoformat()}T00:00:00+00:00"
+    assert await count(app_db, "subscriptions", "state = 'active'") == 2  # not yet
+    assert await service.end_due(app_db) == 2
+    assert await service.end_due(app_db) == 0
+    assert await count(app_db, "subscriptions", "state = 'ended'") == 2
+    assert (await client.get(f"{URL}/prod-1", headers=parties.lecos)).json() == seen
 
 
 async def test_settings_change_and_end(
-    client: AsyncTestClient[Litestar], active: dict[str, Any]
+    client: Client, parties: Parties, active: Contract, app_db: Database
 ) -> None:
-    contract_id = active["contract"]["id"]
-    await client.put(
-        "/api/v1/subscriptions/mine-1",
-        json=body(contract_id),
-        headers=active["leipzig"],
-    )
+    """GIVEN a running subscription WHEN Leipzig re-points it THEN the new endpoint
+    is stored; WHEN it ends it THEN it is ended (twice is harmless), its settings
+    are frozen, and re-using its id is a conflict."""
+    await client.put(f"{URL}/mine-1", json=body(active["id"]), headers=parties.leipzig)
     settings = {
         "endpoint_url": "https://neu.leipzig.example/eingang",
         "fachverfahren": "VIS",
     }
     changed = await client.patch(
-        "/api/v1/subscriptions/mine-1", json=settings, headers=active["leipzig"]
+        f"{URL}/mine-1", json=settings, headers=parties.leipzig
     )
+    assert changed.status_code == 200
     assert changed.json()["fachverfahren"] == "VIS"
-    ended = await client.delete(
-        "/api/v1/subscriptions/mine-1", headers=active["leipzig"]
-    )
+    assert changed.json()["endpoint_url"] == settings["endpoint_url"]
+    ended = await client.delete(f"{URL}/mine-1", headers=parties.leipzig)
     assert ended.json()["state"] == "ended"
-    again = await client.patch(
-        "/api/v1/subscriptions/mine-1", json=settings, headers=active["leipzig"]
+    assert ended.json()["ended_at"] is not None
+    again = await client.delete(f"{URL}/mine-1", headers=parties.leipzig)
+    assert again.json() == ended.json()
+    frozen = await client.patch(f"{URL}/mine-1", json=settings, headers=parties.leipzig)
+    assert frozen.status_code == 409
+    assert "beendet" in frozen.json()["detail"]
+    reused = await client.put(
+        f"{URL}/mine-1",
+        json={**body(active["id"]), **settings},
+        headers=parties.leipzig,
     )
-    assert again.status_code == 409
+    assert reused.status_code == 409
+    assert "neuen Kennung" in reused.json()["detail"]
+    assert await count(app_db, "subscriptions") == 1
 
 
 @pytest.mark.parametrize(
-    "bad",
+    ("path", "bad"),
     [
-        {"environment": "staging"},
-        {"endpoint_url": "ftp://x"},
-        {"contract_id": -1},
-        {"unknown": 1},
+        ("bad-1", {"environment": "staging"}),
+        ("bad-1", {"endpoint_url": "ftp://x"}),
+        ("bad-1", {"endpoint_url": "https://" + "x" * 500}),
+        ("bad-1", {"contract_id": -1}),
+        ("bad-1", {"fachverfahren": ""}),
+        ("bad-1", {"unknown": 1}),
+        ("x", {}),  # id too short
+        ("mit_unterstrich", {}),
     ],
 )
-async def test_malformed_bodies(
-    client: AsyncTestClient[Litestar], active: dict[str, Any], bad: dict[str, Any]
+async def test_malformed_requests(
+    client: Client,
+    parties: Parties,
+    active: Contract,
+    app_db: Database,
+    path: str,
+    bad: dict[str, Any],
 ) -> None:
-    data = {**body(active["contract"]["id"]), **bad}
+    """GIVEN a malformed body or id WHEN PUT THEN 400 problem and no row."""
+    data = {**body(active["id"]), **bad}
+    response = await client.put(f"{URL}/{path}", json=data, headers=parties.leipzig)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert await count(app_db, "subscriptions") == 0
+
+
+async def test_malformed_json_is_refused(
+    client: Client, parties: Parties, active: Contract, app_db: Database
+) -> None:
+    """GIVEN a body that is not JSON WHEN PUT THEN 400 problem and no row."""
     response = await client.put(
-        "/api/v1/subscriptions/bad-1", json=data, headers=active["leipzig"]
+        f"{URL}/sub-1",
+        content=b'{"contract_id": 1,',
+        headers={**parties.leipzig, "Content-Type": "application/json"},
     )
     assert response.status_code == 400
-    assert response.headers["content-type"].startswith("application/problem+json")
+    assert await count(app_db, "subscriptions") == 0

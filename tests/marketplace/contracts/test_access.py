@@ -1,0 +1,165 @@
+"""Who may see and move a contract: every denial, and that denials write nothing.
+
+A stranger (another municipality, another provider) gets 404 exactly as for a
+contract that does not exist, so it does not learn that the contract exists; a
+party acting out of turn gets 403; no credentials get 401.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from marketplace.db import Database
+from tests.marketplace.contracts.flow import (
+    Client,
+    Contract,
+    Headers,
+    Parties,
+    act,
+    counts,
+    drive,
+    request,
+)
+
+ACTIONS = ("offer", "sign", "countersign", "activate", "terminate", "cancel")
+
+
+async def _call(
+    client: Client, who: Headers | None, contract: Contract, what: str
+) -> tuple[int, str]:
+    if what in ACTIONS:
+        response = await act(client, who, contract, what)
+    else:
+        suffix = "" if what == "read" else f"/{what}"
+        response = await client.get(
+            f"/api/v1/contracts/{contract['id']}{suffix}", headers=who or {}
+        )
+    return response.status_code, response.json().get("detail", "")
+
+
+async def test_every_denial_on_a_contract(
+    client: Client, parties: Parties, app_db: Database
+) -> None:
+    """GIVEN Leipzig's contract with Lecos, offered WHEN anyone else reads or acts on
+    it THEN anonymous 401, Dresden and Dataport 404 with the very message a missing
+    contract gets, the parties out of turn and the operator signing 403; and not
+    one row is written by all these attempts."""
+    contract = await drive(
+        client,
+        parties,
+        await request(client, parties.leipzig, parties.version),
+        "offered",
+    )
+    missing = {**contract, "id": contract["id"] + 1000}
+    _, missing_detail = await _call(client, parties.leipzig, missing, "read")
+    assert missing_detail == f"Den Vertrag {missing['id']} gibt es nicht."
+    hidden = missing_detail.replace(str(missing["id"]), str(contract["id"]))
+    expected: dict[tuple[str, str], int] = {}
+    for what in ("read", "events", "verify", *ACTIONS):
+        expected[("anonymous", what)] = 401
+        expected[("dresden", what)] = 404
+        expected[("dataport", what)] = 404
+    for what in ("offer", "countersign", "activate"):
+        expected[("leipzig", what)] = 403  # the provider's steps
+    expected[("lecos", "sign")] = 403  # the municipality's step
+    for what in ("sign", "countersign"):
+        expected[("operator", what)] = 403  # nobody signs for a party
+    before = await counts(app_db)
+    wrong = []
+    for (who, what), status in expected.items():
+        headers = None if who == "anonymous" else parties[who]
+        got, detail = await _call(client, headers, contract, what)
+        if got != status or (status == 404 and detail != hidden) or not detail:
+            wrong.append((who, what, got, detail))
+    assert wrong == []
+    assert await counts(app_db) == before
+    after = await client.get(
+        f"/api/v1/contracts/{contract['id']}", headers=parties.lecos
+    )
+    assert after.json()["state"] == "offered"
+
+
+async def test_lists_are_scoped(client: Client, parties: Parties) -> None:
+    """GIVEN Leipzig's contract with Lecos and Dresden's with Dataport WHEN each lists
+    contracts THEN each party sees only its own, the operator both, anonymous 401."""
+    leipzig = await request(client, parties.leipzig, parties.version)
+    dresden = await request(client, parties.dresden, parties.dataport_version)
+    assert (await client.get("/api/v1/contracts")).status_code == 401
+    for who, ids in (
+        ("leipzig", [leipzig["id"]]),
+        ("lecos", [leipzig["id"]]),
+        ("dresden", [dresden["id"]]),
+        ("dataport", [dresden["id"]]),
+        ("operator", [dresden["id"], leipzig["id"]]),
+    ):
+        listed = await client.get("/api/v1/contracts", headers=parties[who])
+        assert [c["id"] for c in listed.json()] == ids, who
+
+
+@pytest.mark.parametrize(
+    ("who", "body", "status"),
+    [
+        ("anonymous", {}, 401),
+        ("lecos", {}, 403),  # providers offer, they do not ask for contracts
+        ("leipzig", {"municipality_ags": "14612000"}, 403),  # not for Dresden
+        ("operator", {}, 422),  # the operator must say for which municipality
+        ("operator", {"municipality_ags": "09162000"}, 404),  # unknown municipality
+    ],
+)
+async def test_who_may_request_a_contract(
+    client: Client,
+    parties: Parties,
+    app_db: Database,
+    who: str,
+    body: dict[str, str],
+    status: int,
+) -> None:
+    """GIVEN a published offer WHEN someone not entitled asks for a contract THEN a
+    German refusal and no row."""
+    before = await counts(app_db)
+    response = await client.post(
+        "/api/v1/contracts",
+        json={"offer_version_id": parties.version, **body},
+        headers={} if who == "anonymous" else parties[who],
+    )
+    assert response.status_code == status, response.text
+    assert response.json()["detail"]
+    assert await counts(app_db) == before
+
+
+@pytest.mark.parametrize(
+    ("who", "provider", "body", "status"),
+    [
+        ("anonymous", "lecos", {}, 401),
+        ("leipzig", "lecos", {}, 403),
+        ("dataport", "lecos", {}, 403),
+        ("operator", "unbekannt", {}, 404),
+        ("lecos", "lecos", {"auto_sign": True}, 400),
+        ("lecos", "lecos", {"auto_offer": "ja"}, 400),
+    ],
+)
+async def test_who_may_automate_a_providers_contracts(
+    client: Client,
+    parties: Parties,
+    who: str,
+    provider: str,
+    body: dict[str, object],
+    status: int,
+) -> None:
+    """GIVEN Lecos's contract settings WHEN someone else, or with a bad body, changes
+    them THEN refused, and the settings stay off."""
+    response = await client.put(
+        f"/api/v1/providers/{provider}/contract-settings",
+        json={"auto_offer": True, **body},
+        headers={} if who == "anonymous" else parties[who],
+    )
+    assert response.status_code == status, response.text
+    settings = await client.get("/api/v1/providers/lecos/contract-settings")
+    assert settings.json() == {"auto_offer": False, "auto_countersign": False}
+
+
+async def test_settings_of_an_unknown_provider_are_not_found(client: Client) -> None:
+    """GIVEN no provider "unbekannt" WHEN its settings are read THEN 404."""
+    response = await client.get("/api/v1/providers/unbekannt/contract-settings")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Den Anbieter „unbekannt“ gibt es nicht."
