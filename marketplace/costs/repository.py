@@ -7,24 +7,28 @@ import msgspec
 from marketplace.costs.schemas import CostModel
 from marketplace.db import Connection
 
-KREIS_LEVEL = ("stadtstaat", "kreisfreie_stadt", "landkreis")
 
-
-async def municipality(conn: Connection, ags: str) -> tuple[str, str, int] | None:
-    """(kind, land_code, population) of a municipality."""
+async def municipality(conn: Connection, ags: str) -> tuple[str, str, int, int] | None:
+    """(kind, land_code, population, the Land's population or 0) of a municipality."""
     async with conn.execute(
-        "SELECT kind, land_code, population FROM municipalities WHERE ags = ?", (ags,)
+        "SELECT m.kind, m.land_code, m.population, COALESCE(l.population, 0)"
+        " FROM municipalities m LEFT JOIN laender l ON l.code = m.land_code"
+        " WHERE m.ags = ?",
+        (ags,),
     ) as cur:
         row = await cur.fetchone()
-    return (row[0], row[1], row[2]) if row else None
+    return (row[0], row[1], int(row[2]), int(row[3])) if row else None
 
 
-async def land_population(conn: Connection, land_code: str) -> int:
+async def data_state(conn: Connection) -> tuple[int, int]:
+    """Changes whenever the database may have changed for this connection: SQLite's
+    ``data_version`` moves on commits by other connections, ``total_changes()`` on
+    this connection's own writes (committed or not)."""
     async with conn.execute(
-        "SELECT population FROM laender WHERE code = ?", (land_code,)
+        "SELECT (SELECT data_version FROM pragma_data_version()), total_changes()"
     ) as cur:
         row = await cur.fetchone()
-    return int(row[0]) if row else 0
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 async def country_population(conn: Connection) -> int:
@@ -35,12 +39,17 @@ async def country_population(conn: Connection) -> int:
 
 async def land_units(conn: Connection, land_code: str) -> list[tuple[str, int]]:
     """The Land's top-level units: Kreis-level municipalities, and Gemeinden whose
-    Kreis is not in the catalog (so no inhabitant is counted twice)."""
+    Landkreis is not in the catalog (so no inhabitant is counted twice). Both parts
+    are searched through the (land_code, kind) index; the Landkreis prefixes are
+    computed once, not per Gemeinde."""
     async with conn.execute(
-        "SELECT ags, population FROM municipalities m WHERE land_code = ? AND ("
-        " kind IN ('stadtstaat', 'kreisfreie_stadt', 'landkreis')"
-        " OR (kind = 'gemeinde' AND NOT EXISTS (SELECT 1 FROM municipalities k"
-        "  WHERE k.ags = substr(m.ags, 1, 5) || '000' AND k.kind = 'landkreis')))"
+        "SELECT ags, population FROM municipalities WHERE land_code = ?1"
+        " AND kind IN ('stadtstaat', 'kreisfreie_stadt', 'landkreis')"
+        " UNION ALL"
+        " SELECT ags, population FROM municipalities WHERE land_code = ?1"
+        " AND kind = 'gemeinde' AND substr(ags, 1, 5) NOT IN ("
+        "  SELECT substr(ags, 1, 5) FROM municipalities"
+        "  WHERE land_code = ?1 AND kind = 'landkreis')"
         " ORDER BY ags",
         (land_code,),
     ) as cur:
@@ -48,10 +57,12 @@ async def land_units(conn: Connection, land_code: str) -> list[tuple[str, int]]:
 
 
 async def kreis_gemeinden(conn: Connection, kreis_ags: str) -> list[tuple[str, int]]:
+    """The Gemeinden of a Landkreis: AGS from ``kreis_ags`` (exclusive) to the
+    Kreis's last Gemeinde number, a range of the primary key."""
     async with conn.execute(
-        "SELECT ags, population FROM municipalities WHERE kind = 'gemeinde'"
-        " AND substr(ags, 1, 5) = ? ORDER BY ags",
-        (kreis_ags[:5],),
+        "SELECT ags, population FROM municipalities"
+        " WHERE ags > ? AND ags <= ? AND kind = 'gemeinde' ORDER BY ags",
+        (kreis_ags, kreis_ags[:5] + "999"),
     ) as cur:
         return [(row[0], int(row[1])) for row in await cur.fetchall()]
 

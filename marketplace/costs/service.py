@@ -16,6 +16,7 @@ inhabitant is counted twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from weakref import WeakKeyDictionary
 
 from marketplace.costs import calculator, repository
 from marketplace.costs.calculator import LandSplit
@@ -36,6 +37,32 @@ GERMANY_POPULATION = 84_669_326
 _REST = "_rest"
 
 
+class _LandUnits:
+    """The Kreis-level units of each Land, remembered per connection for as long as
+    the database has not changed (see ``repository.data_state``), so pricing for
+    many municipalities does not scan a Land's Gemeinden every time. Exact: any
+    commit, by any connection, or any write on this one starts afresh."""
+
+    def __init__(self) -> None:
+        self._seen: WeakKeyDictionary[
+            Connection, tuple[tuple[int, int], dict[str, list[tuple[str, int]]]]
+        ] = WeakKeyDictionary()
+
+    async def get(self, conn: Connection, land_code: str) -> list[tuple[str, int]]:
+        state = await repository.data_state(conn)
+        known = self._seen.get(conn)
+        if known is None or known[0] != state:
+            known = (state, {})
+            self._seen[conn] = known
+        units = known[1].get(land_code)
+        if units is None:
+            units = known[1][land_code] = await repository.land_units(conn, land_code)
+        return units
+
+
+_land_units = _LandUnits()
+
+
 class Quoter:
     """Prices cost models for one (real or reference) municipality."""
 
@@ -51,8 +78,8 @@ class Quoter:
             raise NotFound(
                 f"Die Kommune mit dem Gemeindeschlüssel {ags} ist unbekannt."
             )
-        kind, land_code, population = found
-        chain = await _chain(conn, ags, kind, land_code, population)
+        kind, land_code, population, land_population = found
+        chain = await _chain(conn, ags, kind, land_code, land_population)
         split = LandSplit(land_code=land_code, chain=chain)
         return cls(ags=ags, population=population, split=split)
 
@@ -111,10 +138,9 @@ def _validate_tiers(component: PerCase) -> None:
 
 
 async def _chain(
-    conn: Connection, ags: str, kind: str, land_code: str, population: int
+    conn: Connection, ags: str, kind: str, land_code: str, land_total: int
 ) -> list[tuple[Sequence[tuple[str, int]], str]]:
-    land_total = await repository.land_population(conn, land_code)
-    units = await repository.land_units(conn, land_code)
+    units = await _land_units.get(conn, land_code)
     level_one = _with_rest(units, land_total)
     kreis_ags = ags[:5] + "000"
     in_units = {unit for unit, _ in units}

@@ -149,3 +149,36 @@ async def test_reference_municipality_uses_the_country_population(
     assert by_kind["land_share"] == 100_000_000  # 100,000 of 4,000,000 people
     assert by_kind["per_case"] == 300 * 10
     assert result.expected_cases == 300
+
+
+async def test_remembered_land_units_follow_every_change(db: Database) -> None:
+    """GIVEN Leipzig priced once on a reader connection WHEN another connection
+    commits a new kreisfreie Stadt, and later the writer itself adds one inside its
+    transaction THEN each new price reflects the new split (no stale cache)."""
+    await _load(db, SAXONY[:1], land_population=1_000_000)
+    async with db.read() as conn:
+        first = (await Quoter.for_municipality(conn, "14713000")).quote(LAND_SHARE)
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO municipalities (ags, name, kind, land_code, population)"
+            " VALUES ('14511000', 'Chemnitz', 'kreisfreie_stadt', '14', 500000)"
+        )
+    async with db.read() as conn:
+        second = (await Quoter.for_municipality(conn, "14713000")).quote(LAND_SHARE)
+    async with db.transaction() as conn:
+        before = (await Quoter.for_municipality(conn, "14713000")).quote(LAND_SHARE)
+        await conn.execute(
+            "INSERT INTO municipalities (ags, name, kind, land_code, population)"
+            " VALUES ('14612000', 'Dresden', 'kreisfreie_stadt', '14', 400000)"
+        )
+        after = (await Quoter.for_municipality(conn, "14713000")).quote(LAND_SHARE)
+
+    def leipzig(*others: tuple[str, int]) -> int:
+        weights = [("14713000", 600_000), *others]
+        return split_exact(_saxony_part(), weights)["14713000"]
+
+    assert first.annual_cents == leipzig(("_rest", 400_000))
+    # 600,000 + 500,000 exceed the Land's 1,000,000: no rest, the cities share.
+    assert second.annual_cents == leipzig(("14511000", 500_000))
+    assert before.annual_cents == second.annual_cents
+    assert after.annual_cents == leipzig(("14511000", 500_000), ("14612000", 400_000))
