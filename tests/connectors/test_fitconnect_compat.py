@@ -10,7 +10,9 @@ our receiver's subscriber takes it in and confirms with a signed event.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -110,8 +112,6 @@ async def test_sdk_subscriber_retrieves_what_our_connector_sent(
         == item.idempotency_key
     )
     sent = {d.sha256 for d in item.documents}
-    import hashlib
-
     got = {
         hashlib.sha256(content).hexdigest()
         for content in retrieved["attachments"].values()
@@ -127,18 +127,17 @@ async def test_sdk_subscriber_retrieves_what_our_connector_sent(
         event=crypto.ACCEPT,
         payload={},
     )
-    token = httpx.post(
-        f"{external.base}/token",
-        data={"client_id": "efa-marktplatz", "client_secret": FIT_SECRET},
-    ).json()["access_token"]
-    answer = httpx.post(
-        f"{external.base}/v1/cases/{retrieved['caseId']}/events",
-        content=event,
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/jose",
-        },
-    )
+    async with httpx.AsyncClient(base_url=external.base) as http:
+        login = {"client_id": "efa-marktplatz", "client_secret": FIT_SECRET}
+        token = (await http.post("/token", data=login)).json()["access_token"]
+        answer = await http.post(
+            f"/v1/cases/{retrieved['caseId']}/events",
+            content=event,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/jose",
+            },
+        )
     assert answer.status_code == 204
     confirmed = await connector.deliver(item)
     await connector.aclose()
@@ -168,8 +167,6 @@ def test_our_receiver_accepts_what_the_sdk_sent(
     case_id = result["caseId"]
     token = client._get_access_token("efa-marktplatz", FIT_SECRET)
     headers = {"Authorization": f"Bearer {token}"}
-    import time
-
     deadline = time.monotonic() + 10
     events: list[str] = []
     while not events and time.monotonic() < deadline:
