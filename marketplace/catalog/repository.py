@@ -4,8 +4,8 @@ touches the database; every function takes a connection from the caller."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -37,12 +37,15 @@ _VERSION_COLUMNS = (
 )
 
 
-async def _one(conn: Connection, sql: str, params: Sequence[Any] = ()) -> Row | None:
+Params = Sequence[Any] | Mapping[str, Any]
+
+
+async def _one(conn: Connection, sql: str, params: Params = ()) -> Row | None:
     async with conn.execute(sql, params) as cur:
         return await cur.fetchone()
 
 
-async def _all(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+async def _all(conn: Connection, sql: str, params: Params = ()) -> list[Row]:
     async with conn.execute(sql, params) as cur:
         return list(await cur.fetchall())
 
@@ -61,6 +64,11 @@ async def upsert_land(conn: Connection, land: Land) -> None:
 async def list_laender(conn: Connection) -> list[Land]:
     rows = await _all(conn, "SELECT * FROM laender ORDER BY name")
     return [Land(**dict(row)) for row in rows]
+
+
+async def get_land(conn: Connection, code: str) -> Land | None:
+    row = await _one(conn, "SELECT * FROM laender WHERE code = ?", (code,))
+    return Land(**dict(row)) if row else None
 
 
 async def land_exists(conn: Connection, code: str) -> bool:
@@ -284,14 +292,21 @@ async def set_current(conn: Connection, offer_id: int, version_id: int) -> None:
         " WHERE v.id = ?",
         (version_id,),
     )
+    await conn.execute(
+        "INSERT INTO catalog_words (rowid, title, service_title, body)"
+        " SELECT rowid, title, service_title, body FROM catalog_fts WHERE rowid = ?",
+        (version_id,),
+    )
 
 
 async def remove_current(conn: Connection, offer_id: int) -> None:
-    await conn.execute(
-        "DELETE FROM catalog_fts WHERE rowid IN"
-        " (SELECT offer_version_id FROM catalog_current WHERE offer_id = ?)",
-        (offer_id,),
-    )
+    """Take the offer's current version out of the catalog and both text indexes."""
+    for index in ("catalog_fts", "catalog_words"):
+        await conn.execute(
+            f"DELETE FROM {index} WHERE rowid IN"
+            " (SELECT offer_version_id FROM catalog_current WHERE offer_id = ?)",
+            (offer_id,),
+        )
     await conn.execute("DELETE FROM catalog_current WHERE offer_id = ?", (offer_id,))
 
 
@@ -336,31 +351,80 @@ async def offer_head(conn: Connection, offer_id: int) -> Row | None:
     )
 
 
+class OfferFilter(NamedTuple):
+    """Which offers to load; ``viewer`` is the provider whose drafts and withdrawn
+    offers are visible too (``ALL`` for the operator, None for everybody else)."""
+
+    offer_id: int | None = None
+    provider_id: str | None = None
+    service_id: int | None = None
+    viewer: str | None = None
+
+
+ALL = "*"
+_OFFER_IDS = (
+    "SELECT o.id FROM offers o WHERE (:offer_id IS NULL OR o.id = :offer_id)"
+    " AND (:provider_id IS NULL OR o.provider_id = :provider_id)"
+    " AND (:service_id IS NULL OR o.service_id = :service_id)"
+    " AND (:viewer = '*' OR o.provider_id = :viewer OR (o.withdrawn_at IS NULL"
+    "  AND EXISTS (SELECT 1 FROM offer_versions pv WHERE pv.offer_id = o.id"
+    "  AND pv.status = 'published')))"
+    " ORDER BY o.id LIMIT :limit OFFSET :offset"
+)
+
+
 async def get_offer(conn: Connection, offer_id: int) -> Offer | None:
-    head = await offer_head(conn, offer_id)
-    if head is None:
-        return None
-    provider = await get_provider(conn, head["provider_id"])
-    service = await get_service(conn, head["service_id"])
-    if provider is None or service is None:
-        raise RuntimeError(f"offer {offer_id} lacks its provider or service")
-    return Offer(
-        id=head["id"],
-        provider=provider,
-        service=service,
-        created_at=head["created_at"],
-        withdrawn_at=head["withdrawn_at"],
-        versions=await versions_of(conn, offer_id),
-    )
+    found = await load_offers(conn, OfferFilter(offer_id=offer_id, viewer=ALL))
+    return found[0] if found else None
 
 
-async def offer_ids(
-    conn: Connection, *, provider_id: str | None, service_id: int | None
-) -> list[int]:
-    rows = await _all(
+async def load_offers(
+    conn: Connection, which: OfferFilter, *, limit: int = 1, offset: int = 0
+) -> list[Offer]:
+    """Offers with provider, service and versions: four queries for a whole page."""
+    params = {**which._asdict(), "limit": limit, "offset": offset}
+    heads = await _all(
         conn,
-        "SELECT id FROM offers WHERE (? IS NULL OR provider_id = ?)"
-        " AND (? IS NULL OR service_id = ?) ORDER BY id",
-        (provider_id, provider_id, service_id, service_id),
+        "SELECT id, provider_id, service_id, created_at, withdrawn_at FROM offers"
+        f" WHERE id IN ({_OFFER_IDS}) ORDER BY id",
+        params,
     )
-    return [int(row[0]) for row in rows]
+    if not heads:
+        return []
+    providers = {
+        row["id"]: Provider(**dict(row))
+        for row in await _all(
+            conn,
+            "SELECT id, name, kind, land_code, website FROM providers WHERE id IN"
+            f" (SELECT provider_id FROM offers WHERE id IN ({_OFFER_IDS}))",
+            params,
+        )
+    }
+    services = {
+        row["id"]: _service(row)
+        for row in await _all(
+            conn,
+            f"SELECT {_SERVICE_COLUMNS} FROM services s WHERE s.id IN"
+            f" (SELECT service_id FROM offers WHERE id IN ({_OFFER_IDS}))",
+            params,
+        )
+    }
+    versions: dict[int, list[OfferVersion]] = {}
+    for row in await _all(
+        conn,
+        f"SELECT {_VERSION_COLUMNS} FROM offer_versions"
+        f" WHERE offer_id IN ({_OFFER_IDS}) ORDER BY offer_id, version",
+        params,
+    ):
+        versions.setdefault(row["offer_id"], []).append(_version(row))
+    return [
+        Offer(
+            id=head["id"],
+            provider=providers[head["provider_id"]],
+            service=services[head["service_id"]],
+            created_at=head["created_at"],
+            withdrawn_at=head["withdrawn_at"],
+            versions=versions.get(head["id"], []),
+        )
+        for head in heads
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, get, post, put
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from marketplace.catalog import service
 from marketplace.catalog.schemas import (
@@ -37,7 +37,8 @@ Facet = Annotated[str | None, QueryParameter(max_length=200)]
 ProviderFilter = Annotated[str | None, QueryParameter(pattern=r"^[a-z0-9-]{2,40}$")]
 ServiceFilter = Annotated[int | None, QueryParameter(ge=1)]
 Leika = Annotated[str | None, QueryParameter(pattern=r"^99[0-9]{12}$")]
-Ags = Annotated[str, QueryParameter(pattern=r"^[0-9]{8}$")]
+AgsPath = Annotated[str, PathParameter(pattern=r"^[0-9]{8}$")]
+ProviderPath = Annotated[str, PathParameter(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
 
 
 @get("/laender", summary="Länder")
@@ -48,6 +49,11 @@ async def list_laender(db: DB) -> list[Land]:
 @get("/providers", summary="Anbieter")
 async def list_providers(db: DB) -> list[Provider]:
     return await service.providers(db)
+
+
+@get("/providers/{provider_id:str}", summary="Ein Anbieter")
+async def get_provider(db: DB, provider_id: ProviderPath) -> Provider:
+    return await service.provider(db, provider_id)
 
 
 @post("/providers", summary="Anbieter anlegen (Marktplatzbetrieb)")
@@ -71,7 +77,7 @@ async def list_municipalities(
 
 
 @get("/municipalities/{ags:str}", summary="Eine Kommune")
-async def get_municipality(db: DB, ags: FromPath[str]) -> Municipality:
+async def get_municipality(db: DB, ags: AgsPath) -> Municipality:
     return await service.municipality(db, ags)
 
 
@@ -105,9 +111,16 @@ async def list_offers(
     principal: Caller,
     provider: ProviderFilter = None,
     service_id: ServiceFilter = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[Offer]:
     return await service.offers(
-        db, principal, provider_id=provider, service_id=service_id
+        db,
+        principal,
+        provider_id=provider,
+        service_id=service_id,
+        limit=limit,
+        offset=offset,
     )
 
 
@@ -126,6 +139,13 @@ async def add_version(
     db: DB, principal: Caller, offer_id: Id, data: JSONBody[OfferVersionIn]
 ) -> OfferVersion:
     return await service.add_version(db, principal, offer_id, data)
+
+
+@get("/offers/{offer_id:int}/versions/{number:int}", summary="Eine Version")
+async def get_offer_version(
+    db: DB, principal: Caller, offer_id: Id, number: Number
+) -> OfferVersion:
+    return await service.offer_version(db, principal, offer_id, number)
 
 
 @put("/offers/{offer_id:int}/versions/{number:int}", summary="Entwurf bearbeiten")
@@ -197,6 +217,7 @@ router = Router(
     route_handlers=[
         list_laender,
         list_providers,
+        get_provider,
         create_provider,
         list_municipalities,
         get_municipality,
@@ -208,6 +229,7 @@ router = Router(
         get_offer,
         create_offer,
         add_version,
+        get_offer_version,
         update_draft,
         publish_version,
         withdraw_offer,

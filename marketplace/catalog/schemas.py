@@ -70,6 +70,21 @@ PROVIDER_KIND_LABELS = {
 }
 
 
+MUNICIPALITY_KIND_LABELS = {
+    MunicipalityKind.STADTSTAAT: "Stadtstaat",
+    MunicipalityKind.KREISFREIE_STADT: "Kreisfreie Stadt",
+    MunicipalityKind.LANDKREIS: "Landkreis",
+    MunicipalityKind.GEMEINDE: "Gemeinde",
+}
+
+TRUST_LEVEL_LABELS = {
+    TrustLevel.NONE: "keine Identifizierung",
+    TrustLevel.BASIC: "Basisregistrierung",
+    TrustLevel.SUBSTANTIAL: "substantiell (eID)",
+    TrustLevel.HIGH: "hoch (eID)",
+}
+
+
 class Land(msgspec.Struct, kw_only=True, frozen=True):
     code: str
     abbreviation: str
@@ -99,6 +114,7 @@ class MunicipalityIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     kind: MunicipalityKind
     population: Population
     population_as_of: Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    land_code: LandCode | None = None  # optional; must match the AGS when given
 
 
 class Municipality(msgspec.Struct, kw_only=True, frozen=True):

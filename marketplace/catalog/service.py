@@ -9,9 +9,11 @@ import msgspec
 
 from marketplace.catalog import repository, search
 from marketplace.catalog.schemas import (
+    MUNICIPALITY_KIND_LABELS,
     Land,
     Municipality,
     MunicipalityIn,
+    MunicipalityKind,
     Offer,
     OfferIn,
     OfferVersion,
@@ -31,6 +33,8 @@ from marketplace.identity.schemas import Principal, Role
 from marketplace.identity.service import require_provider, require_role
 
 T = TypeVar("T")
+MAX_PER_PAGE = 100
+MAX_RESULTS = 10_000
 
 LAND_NAMES = {
     "01": "Schleswig-Holstein", "02": "Hamburg", "03": "Niedersachsen",
@@ -103,10 +107,7 @@ async def offer(db: Database, offer_id: int, principal: Principal | None) -> Off
         found = await repository.get_offer(conn, offer_id)
     if found is None or not _may_see(found, principal):
         raise NotFound(f"Das Angebot {offer_id} gibt es nicht.")
-    if _is_owner(found, principal):
-        return found
-    published = [v for v in found.versions if v.status == "published"]
-    return msgspec.structs.replace(found, versions=published)
+    return found if _is_owner(found, principal) else _published_only(found)
 
 
 async def offers(
@@ -115,21 +116,37 @@ async def offers(
     *,
     provider_id: str | None = None,
     service_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> list[Offer]:
+    """Offers in the catalog; a provider also sees its drafts and withdrawn offers."""
+    which = repository.OfferFilter(
+        provider_id=provider_id, service_id=service_id, viewer=_viewer(principal)
+    )
     async with db.read() as conn:
-        ids = await repository.offer_ids(
-            conn, provider_id=provider_id, service_id=service_id
-        )
-        found = [await repository.get_offer(conn, offer_id) for offer_id in ids]
-    visible = [o for o in found if o is not None and _may_see(o, principal)]
-    return [
-        o
-        if _is_owner(o, principal)
-        else msgspec.structs.replace(
-            o, versions=[v for v in o.versions if v.status == "published"]
-        )
-        for o in visible
-    ]
+        found = await repository.load_offers(conn, which, limit=limit, offset=offset)
+    return [o if _is_owner(o, principal) else _published_only(o) for o in found]
+
+
+def _viewer(principal: Principal | None) -> str | None:
+    if principal is not None and principal.role is Role.OPERATOR:
+        return repository.ALL
+    if principal is not None and principal.role is Role.PROVIDER_ADMIN:
+        return principal.provider_id
+    return None
+
+
+def _published_only(found: Offer) -> Offer:
+    published = [v for v in found.versions if v.status == "published"]
+    return msgspec.structs.replace(found, versions=published)
+
+
+async def offer_version(
+    db: Database, principal: Principal | None, offer_id: int, number: int
+) -> OfferVersion:
+    """One version of an offer by its number; drafts only for the owner."""
+    found = await offer(db, offer_id, principal)
+    return _find_version(found.versions, number)
 
 
 async def version(db: Database, version_id: int) -> OfferVersion:
@@ -176,9 +193,16 @@ async def create_municipality(
     db: Database, principal: Principal | None, data: MunicipalityIn
 ) -> Municipality:
     require_role(principal, Role.OPERATOR)
-    validate_ags(data.ags)
+    validate_municipality(data)
     async with db.transaction() as conn:
-        await _require_land(conn, data.ags[:2])
+        land = await repository.get_land(conn, data.ags[:2])
+        if land is None:
+            raise InvalidInput(f"Das Land {data.ags[:2]} ist nicht erfasst.")
+        if data.population > land.population:
+            raise InvalidInput(
+                f"{data.population} Einwohner sind mehr, als {land.name} hat "
+                f"({land.population}); bitte prüfen Sie die Einwohnerzahl."
+            )
         if await repository.get_municipality(conn, data.ags):
             raise Conflict(f"Die Kommune {data.ags} ist bereits erfasst.")
         await repository.insert_municipality(conn, data)
@@ -307,6 +331,39 @@ def validate_ags(ags: str) -> None:
         )
 
 
+def validate_municipality(data: MunicipalityIn) -> None:
+    """The AGS is well formed, belongs to the Land named, and fits the kind:
+    a Stadtstaat is ``LL000000``, a Kreis-level unit ends in ``000`` (Gemeinde
+    part zero), a Gemeinde does not."""
+    validate_ags(data.ags)
+    if data.land_code is not None and data.land_code != data.ags[:2]:
+        raise InvalidInput(
+            f"Der Gemeindeschlüssel {data.ags} gehört zu "
+            f"{LAND_NAMES[data.ags[:2]]} ({data.ags[:2]}), nicht zu "
+            f"{LAND_NAMES.get(data.land_code, data.land_code)} ({data.land_code})."
+        )
+    kreis_level = data.ags.endswith("000")
+    state_level = data.ags.endswith("000000")
+    rules = {
+        MunicipalityKind.STADTSTAAT: (state_level, "auf 000000 enden"),
+        MunicipalityKind.KREISFREIE_STADT: (
+            kreis_level and not state_level,
+            "auf 000 enden (Kreisebene)",
+        ),
+        MunicipalityKind.LANDKREIS: (
+            kreis_level and not state_level,
+            "auf 000 enden (Kreisebene)",
+        ),
+        MunicipalityKind.GEMEINDE: (not kreis_level, "nicht auf 000 enden"),
+    }
+    fits, expected = rules[data.kind]
+    if not fits:
+        raise InvalidInput(
+            f"Der Gemeindeschlüssel {data.ags} passt nicht zur Art "
+            f"„{MUNICIPALITY_KIND_LABELS[data.kind]}“: er muss {expected}."
+        )
+
+
 def _acting_provider(principal: Principal | None, named: str | None) -> str:
     caller = require_role(principal, Role.PROVIDER_ADMIN, Role.OPERATOR)
     if caller.role is Role.OPERATOR:
@@ -352,7 +409,11 @@ def _created(value: T | None) -> T:
 async def search_catalog(
     db: Database, principal: Principal | None, query: SearchQuery
 ) -> SearchPage:
-    """Full-text search with facets; municipalities see their own price per hit."""
+    """Full-text search with facets; municipalities see their own price per hit.
+
+    Three queries and one quote per hit of the page, whatever the catalog's size.
+    """
+    _check_query(query)
     async with db.read() as conn:
         total, counts = await search.facet_counts(conn, query)
         hits = await search.page_of_hits(conn, query)
@@ -381,3 +442,20 @@ async def search_catalog(
             for name, values in counts.items()
         },
     )
+
+
+def _check_query(query: SearchQuery) -> None:
+    if query.price_band is not None and query.price_band not in search.PRICE_BANDS:
+        known = ", ".join(search.PRICE_BANDS)
+        raise InvalidInput(
+            f"Die Preisklasse „{query.price_band}“ gibt es nicht (möglich: {known})."
+        )
+    if not 1 <= query.per_page <= MAX_PER_PAGE or query.page < 1:
+        raise InvalidInput(
+            f"Seite ab 1 und 1 bis {MAX_PER_PAGE} Treffer je Seite, bitte."
+        )
+    if query.page * query.per_page > MAX_RESULTS:
+        raise InvalidInput(
+            f"Es werden höchstens die ersten {MAX_RESULTS} Treffer geblättert; "
+            "bitte grenzen Sie die Suche ein."
+        )

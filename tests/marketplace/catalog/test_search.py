@@ -1,104 +1,242 @@
-"""Catalog search over the demo data: relevance, compounds, facets, prices."""
+"""Catalog search over the demo data: matching German words, relevance, facets,
+filters, pagination, prices, and hostile input. Searching writes nothing, so one
+app serves the whole module."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from marketplace.catalog.search import fts_query
+from marketplace.catalog.search import PRICE_BANDS
 from marketplace.db import Database
-from marketplace.demo import seed_demo
-from marketplace.identity.schemas import Role
-from tests.marketplace.conftest import MakeAccount
 
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+Client = AsyncTestClient[Litestar]
+Headers = dict[str, dict[str, str]]
 SEARCH = "/api/v1/catalog/search"
 
 
-async def test_demo_seed_is_complete_and_idempotent(demo: Database) -> None:
-    """GIVEN the demo seed WHEN counted THEN >= 30 services, >= 50 municipalities in
-    all 16 Länder; WHEN seeded again THEN nothing new."""
-    async with demo.read() as conn:
-        async with conn.execute("SELECT COUNT(*) FROM services") as cur:
-            assert (await cur.fetchone())[0] >= 30
-        async with conn.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT land_code) FROM municipalities"
-        ) as cur:
-            municipalities, laender = await cur.fetchone()
-    assert municipalities >= 50
-    assert laender == 16
-    assert "0 Kommunen, 0 Anbieter, 0 Leistungen, 0 Angebote" in await seed_demo(demo)
+async def search(client: Client, **params: Any) -> dict[str, Any]:
+    response = await client.get(SEARCH, params=params)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
 
 
-async def test_compound_words_are_found_by_their_parts(
-    client: AsyncTestClient[Litestar], demo: Database
+async def service_titles(client: Client, q: str) -> set[str]:
+    body = await search(client, q=q, per_page=100)
+    return {hit["service_title"] for hit in body["hits"]}
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        # parts of compounds (trigram index)
+        ("park", {"Bewohnerparkausweis", "Besucherparkausweis"}),
+        (
+            "ausweis",
+            {"Bewohnerparkausweis", "Besucherparkausweis"}
+            | {"Schwerbehindertenausweis"},
+        ),
+        ("urkunde", {"Geburtsurkunde", "Eheurkunde", "Sterbeurkunde"}),
+        # beginnings of words, any case (word index with prefixes)
+        ("Bewohner", {"Bewohnerparkausweis"}),
+        ("GEBURTSURK", {"Geburtsurkunde"}),
+        ("gewerbe anmeldung", {"Gewerbeanmeldung"}),
+        # umlauts and ß typed without them
+        ("fuhrungszeugnis", {"Führungszeugnis beantragen"}),
+        ("Fuehrungszeugnis", {"Führungszeugnis beantragen"}),
+        ("Sondernutzung Strasse", {"Sondernutzungserlaubnis Straße"}),
+        # words too short for trigrams
+        ("i-Kfz", {"Kfz-Zulassung (i-Kfz)"}),
+        # the LeiKa key (illustrative in the demo data)
+        ("99990000012000", {"Geburtsurkunde"}),
+        ("Quokka", set()),
+    ],
+)
+async def test_german_words_are_found(
+    shared_client: Client, q: str, expected: set[str]
 ) -> None:
-    """GIVEN "park" WHEN searched THEN Bewohner- and Besucherparkausweis offers."""
-    body = (await client.get(SEARCH, params={"q": "park"})).json()
-    titles = {hit["service_title"] for hit in body["hits"]}
-    assert titles == {"Bewohnerparkausweis", "Besucherparkausweis"}
-    assert body["total"] == 5
+    """GIVEN the demo catalog WHEN searching parts, prefixes or transcriptions of
+    German words THEN exactly the services meant."""
+    assert await service_titles(shared_client, q) == expected
 
 
-async def test_title_matches_rank_before_body_matches(
-    client: AsyncTestClient[Litestar], demo: Database
-) -> None:
-    """GIVEN "Wohngeld" WHEN searched THEN the Wohngeld offers come first."""
-    body = (await client.get(SEARCH, params={"q": "Wohngeld"})).json()
-    assert body["hits"][0]["service_title"] == "Wohngeld"
+async def test_title_matches_rank_before_body_matches(shared_client: Client) -> None:
+    """GIVEN "Umzug" (a title word of one service, a Lebenslage of many) WHEN
+    searched THEN the offers with it in the title come first."""
+    body = await search(shared_client, q="Umzug", per_page=100)
+    titles = [hit["service_title"] for hit in body["hits"]]
+    assert body["total"] > 10
+    assert titles[:2] == ["Halteverbotszone bei Umzügen"] * 2
+    wohngeld = await search(shared_client, q="Wohngeld")
+    assert [hit["service_title"] for hit in wohngeld["hits"]] == ["Wohngeld"] * 2
 
 
-async def test_facets_count_and_filter(
-    client: AsyncTestClient[Litestar], demo: Database
-) -> None:
-    """GIVEN all offers WHEN the topic facet is applied THEN the count it showed is
-    the number of results, and every facet's counts add up to the total."""
-    everything = (await client.get(SEARCH, params={"per_page": 100})).json()
+async def test_facet_counts_add_up_and_filter(shared_client: Client) -> None:
+    """GIVEN all offers WHEN each value of each facet is applied as a filter THEN
+    the result count is the count the facet showed, and single-valued facets sum
+    up to the total."""
+    everything = await search(shared_client, per_page=100)
     assert everything["total"] == 50
+    assert len(everything["hits"]) == 50
+    facets = everything["facets"]
+    assert set(facets) == {
+        "land",
+        "topic",
+        "life_situation",
+        "provider",
+        "maturity",
+        "price_band",
+    }
     for name in ("topic", "provider", "maturity", "price_band"):
-        assert (
-            sum(v["count"] for v in everything["facets"][name]) == everything["total"]
-        )
-    topic = everything["facets"]["topic"][0]
-    filtered = (await client.get(SEARCH, params={"topic": topic["value"]})).json()
-    assert filtered["total"] == topic["count"]
-    life = {v["value"]: v["count"] for v in everything["facets"]["life_situation"]}
-    umzug = (await client.get(SEARCH, params={"life_situation": "Umzug"})).json()
-    assert umzug["total"] == life["Umzug"]
-    band = (await client.get(SEARCH, params={"price_band": "kostenfrei"})).json()
-    assert all(hit["reference_annual_cents"] == 0 for hit in band["hits"])
-    land = (await client.get(SEARCH, params={"land": "14", "q": "park"})).json()
-    assert {hit["land_code"] for hit in land["hits"]} == {"14"}
+        assert sum(v["count"] for v in facets[name]) == everything["total"], name
+    for name, values in facets.items():
+        for value in values:
+            filtered = await search(shared_client, **{name: value["value"]})
+            assert filtered["total"] == value["count"], (name, value)
 
 
-async def test_municipality_sees_its_own_price_beside_each_hit(
-    client: AsyncTestClient[Litestar], make_account: MakeAccount, demo: Database
+async def test_filters_select_what_they_name(shared_client: Client) -> None:
+    """GIVEN filters (alone and with text) WHEN searching THEN every hit has them."""
+    saxony = await search(shared_client, land="14", q="park")
+    assert saxony["total"] == 4
+    assert {hit["land_code"] for hit in saxony["hits"]} == {"14"}
+    lecos = await search(shared_client, provider="lecos", per_page=100)
+    assert {hit["provider_id"] for hit in lecos["hits"]} == {"lecos"}
+    mature = await search(shared_client, maturity=4, per_page=100)
+    assert {hit["maturity"] for hit in mature["hits"]} == {4}
+    key = await search(shared_client, leika_key="99990000001000")
+    assert {hit["service_title"] for hit in key["hits"]} == {"Bewohnerparkausweis"}
+    assert key["total"] == 3  # offered by three providers side by side
+    births = await search(shared_client, life_situation="Geburt", per_page=100)
+    birth_services = {hit["service_title"] for hit in births["hits"]}
+    assert {"Geburtsurkunde", "Elterngeld"} <= birth_services
+    assert "Baugenehmigung" not in birth_services
+    labels = {v["value"]: v["label"] for v in lecos["facets"]["land"]}
+    assert labels == {"14": "Sachsen"}
+
+
+@pytest.mark.parametrize(
+    ("band", "low", "high"),
+    [
+        ("kostenfrei", 0, 0),
+        ("bis-1000", 1, 100_000),
+        ("1000-5000", 100_001, 500_000),
+        ("5000-20000", 500_001, 2_000_000),
+        ("ueber-20000", 2_000_001, 10**15),
+    ],
+)
+async def test_price_bands_follow_the_reference_price(
+    shared_client: Client, band: str, low: int, high: int
 ) -> None:
-    """GIVEN a Leipzig buyer WHEN searching THEN every hit carries Leipzig's quote;
-    anonymous callers get none."""
-    buyer = await make_account(
-        "kauf", Role.MUNICIPALITY_BUYER, municipality_ags="14713000"
+    """GIVEN a price band WHEN filtered THEN every hit's stored reference price
+    (annual cost for 100,000 inhabitants) lies in it."""
+    body = await search(shared_client, price_band=band, per_page=100)
+    assert band in PRICE_BANDS
+    for hit in body["hits"]:
+        assert low <= hit["reference_annual_cents"] <= high, hit["title"]
+
+
+async def test_free_band_holds_the_offers_the_land_pays(shared_client: Client) -> None:
+    body = await search(shared_client, price_band="kostenfrei", per_page=100)
+    assert body["total"] >= 5
+    for hit in body["hits"]:
+        kinds = {c["kind"]: c for c in hit["cost_model"]["components"]}
+        assert kinds["land_share"]["land_pays"] is True
+
+
+async def test_pages_partition_the_results(shared_client: Client) -> None:
+    """GIVEN pages of 7 WHEN all are fetched THEN together they are the one-page
+    result in the same order, each offer once."""
+    whole = await search(shared_client, q="a", per_page=100)
+    paged: list[int] = []
+    for page in range(1, whole["total"] // 7 + 2):
+        body = await search(shared_client, q="a", per_page=7, page=page)
+        assert body["total"] == whole["total"]
+        paged += [hit["offer_id"] for hit in body["hits"]]
+    assert paged == [hit["offer_id"] for hit in whole["hits"]]
+    assert len(set(paged)) == whole["total"]
+
+
+async def test_a_buyer_sees_its_own_price_beside_each_hit(
+    shared_client: Client, auth: Headers
+) -> None:
+    """GIVEN the Leipzig buyer WHEN searching THEN every hit carries Leipzig's quote,
+    the same the calculator gives for that version; anonymous callers get none."""
+    response = await shared_client.get(
+        SEARCH, params={"q": "Wohngeld"}, headers=auth["leipzig"]
     )
-    mine = (await client.get(SEARCH, params={"q": "Wohngeld"}, headers=buyer)).json()
-    assert all(hit["my_quote"]["ags"] == "14713000" for hit in mine["hits"])
-    neutral = [hit for hit in mine["hits"] if hit["my_quote"]["cost_neutral"]]
-    assert neutral, "the Land-paid Wohngeld offer is cost neutral for Leipzig"
-    anonymous = (await client.get(SEARCH, params={"q": "Wohngeld"})).json()
+    hits = response.json()["hits"]
+    assert hits
+    assert all(hit["my_quote"]["ags"] == "14713000" for hit in hits)
+    assert any(hit["my_quote"]["cost_neutral"] for hit in hits)  # the Land pays
+    for hit in hits:
+        calculated = await shared_client.get(
+            f"/api/v1/offer-versions/{hit['offer_version_id']}/quote",
+            params={"ags": "14713000"},
+        )
+        assert calculated.json() == hit["my_quote"]
+    anonymous = await search(shared_client, q="Wohngeld")
     assert all(hit["my_quote"] is None for hit in anonymous["hits"])
 
 
-def test_fts_query_never_passes_syntax_through() -> None:
-    match, short = fts_query('Park" OR NEAR(a b) * -x ab')
-    assert match == '"park" AND "near"'
-    assert short == ["or", "a", "b", "x", "ab"]
-
-
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.text(max_size=60))
-async def test_hostile_query_strings_never_fail(
-    client: AsyncTestClient[Litestar], text: str
+async def test_search_costs_the_same_queries_for_any_page_size(
+    shared_client: Client, shared_db: Database, auth: Headers
 ) -> None:
-    """GIVEN any text WHEN searched THEN an answer (200 or a 400 problem), never 500."""
-    response = await client.get(SEARCH, params={"q": text})
+    """GIVEN a buyer's search WHEN the page holds 5 or 50 hits THEN the number of
+    SQL statements is the same (no query per hit)."""
+    statements: list[str] = []
+    readers = list(shared_db._all_readers)  # observed, not changed
+    for conn in readers:
+        await conn.set_trace_callback(statements.append)
+    try:
+        numbers = []
+        for per_page in (5, 5, 50):  # the first warms the quoter's caches
+            statements.clear()
+            response = await shared_client.get(
+                SEARCH, params={"per_page": per_page}, headers=auth["leipzig"]
+            )
+            assert len(response.json()["hits"]) == per_page
+            numbers.append(len([s for s in statements if "SELECT" in s]))
+    finally:
+        for conn in readers:
+            await conn.set_trace_callback(None)
+    assert numbers[1] == numbers[2]
+    assert 3 <= numbers[2] <= 12
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    text=st.text(max_size=80),
+    facet=st.sampled_from(["topic", "life_situation", "q"]),
+)
+async def test_hostile_query_strings_never_fail(
+    shared_client: Client, text: str, facet: str
+) -> None:
+    """GIVEN any text (quotes, FTS operators, control characters, any script) WHEN
+    searched or used as a facet value THEN a 200 answer or a 400 problem, never a
+    server error."""
+    response = await shared_client.get(SEARCH, params={facet: text})
     assert response.status_code in (200, 400), response.text
+    if response.status_code == 200:
+        body = response.json()
+        assert body["total"] >= len(body["hits"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"', '""', "*", "NEAR(", "a AND", "OR", "^x", "col:wert", "(", "\\", "'; --"],
+)
+async def test_fts_syntax_is_plain_text(shared_client: Client, text: str) -> None:
+    """GIVEN FTS5 operators as the whole query WHEN searched THEN no error."""
+    await search(shared_client, q=text)
