@@ -35,6 +35,25 @@ BEGIN
     SELECT RAISE(ABORT, 'the contract text is fixed once offered');
 END;
 
+-- Contracts are kept (their audit log refers to them) and only move along the
+-- state machine, whoever writes to the file: the service checks it, this enforces it.
+CREATE TRIGGER contracts_are_kept
+BEFORE DELETE ON contracts
+BEGIN
+    SELECT RAISE(ABORT, 'contracts are kept');
+END;
+
+CREATE TRIGGER contracts_follow_the_state_machine
+BEFORE UPDATE OF state ON contracts
+WHEN NEW.state != OLD.state AND (OLD.state || '>' || NEW.state) NOT IN (
+    'draft>offered', 'offered>signed', 'signed>countersigned',
+    'countersigned>active', 'active>terminated',
+    'draft>cancelled', 'offered>cancelled', 'signed>cancelled'
+)
+BEGIN
+    SELECT RAISE(ABORT, 'contract state change outside the state machine');
+END;
+
 CREATE TABLE contract_signatures (
     id INTEGER PRIMARY KEY,
     contract_id INTEGER NOT NULL REFERENCES contracts (id),

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from marketplace.identity import secrets
 from tests.marketplace.conftest import MakeAccount, SeedOffer
 from tests.marketplace.contracts.flow import Parties, make_parties
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test here creates five accounts. Passwords are not under test here, so
+    scrypt runs with a small work factor (still real scrypt, and verification reads
+    the factor from the stored hash); the identity tests keep the real one."""
+    monkeypatch.setattr(secrets, "_N", 2**8)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import UTC, date, datetime
 
@@ -170,6 +171,9 @@ async def test_audit_log_and_signatures_cannot_be_rewritten(
         ("DELETE FROM contract_signatures", "kept"),
         ("UPDATE contracts SET text = 'geändert'", "fixed once offered"),
         ("UPDATE contracts SET text_sha256 = 'f' || substr(text_sha256, 2)", "fixed"),
+        ("UPDATE contracts SET state = 'active'", "outside the state machine"),
+        ("UPDATE contracts SET state = 'draft'", "outside the state machine"),
+        ("DELETE FROM contracts", "contracts are kept"),
     ):
         with pytest.raises(sqlite3.IntegrityError, match=message):
             async with app_db.transaction() as conn:
@@ -400,3 +404,24 @@ def test_end_of_notice_is_the_end_of_a_month() -> None:
     assert end_of_notice(date(2027, 12, 31), 2) == date(2028, 2, 29)
     assert end_of_notice(date(2026, 12, 5), 0) == date(2026, 12, 31)
     assert end_of_notice(date(2026, 3, 1), 24) == date(2028, 3, 31)
+
+
+async def test_the_database_knows_the_same_state_machine(app_db: Database) -> None:
+    """GIVEN the trigger that guards state changes in the database WHEN its allowed
+    pairs are read from the schema THEN they are exactly the service's transitions."""
+    async with (
+        app_db.read() as conn,
+        conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name = ?",
+            ("contracts_follow_the_state_machine",),
+        ) as cur,
+    ):
+        row = await cur.fetchone()
+    assert row is not None
+    in_database = set(re.findall(r"'(\w+)>(\w+)'", row[0]))
+    in_service = {
+        (source.value, target.value)
+        for sources, target, _ in TRANSITIONS.values()
+        for source in sources
+    }
+    assert in_database == in_service
