@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marketplace.costs.calculator import (
@@ -26,6 +26,10 @@ from marketplace.costs.schemas import (
     PerInhabitant,
 )
 
+# Properties, not speed: no per-example deadline, so a busy CI machine cannot make
+# these tests flaky.
+exact = settings(deadline=None)
+
 weights = st.lists(
     st.tuples(st.text(min_size=1, max_size=6), st.integers(0, 10**9)),
     min_size=1,
@@ -34,6 +38,7 @@ weights = st.lists(
 ).filter(lambda ws: sum(w for _, w in ws) > 0)
 
 
+@exact
 @given(total=st.integers(0, 10**12), weights=weights)
 def test_split_parts_add_up_exactly(total: int, weights: list[tuple[str, int]]) -> None:
     """GIVEN any total and weights WHEN split THEN no cent is lost or created, no
@@ -46,6 +51,7 @@ def test_split_parts_add_up_exactly(total: int, weights: list[tuple[str, int]]) 
         assert exact_floor <= parts[key] <= exact_floor + 1
 
 
+@exact
 @given(total=st.integers(0, 10**9), weights=weights)
 def test_split_is_deterministic_and_monotone(
     total: int, weights: list[tuple[str, int]]
@@ -206,6 +212,7 @@ def test_land_share_paid_by_the_land_is_cost_neutral() -> None:
     assert "kostenneutral" in result.items[0].explanation
 
 
+@exact
 @given(total=st.integers(0, 10**10))
 def test_land_shares_over_all_laender_add_up(total: int) -> None:
     """GIVEN a total for all Länder WHEN every Land's part is computed THEN the parts
@@ -217,6 +224,7 @@ def test_land_shares_over_all_laender_add_up(total: int) -> None:
     assert sum(parts) == total
 
 
+@exact
 @given(total=st.integers(0, 10**12), weights=weights)
 def test_share_of_one_branch_equals_the_full_split(
     total: int, weights: list[tuple[str, int]]
@@ -233,6 +241,7 @@ def test_share_of_refuses_an_unknown_branch() -> None:
         share_of(10, [("a", 1)], "b")
 
 
+@exact
 @given(
     total=st.integers(0, 10**10),
     kreise=st.lists(st.integers(0, 10**6), min_size=1, max_size=12),
@@ -266,6 +275,7 @@ def test_two_level_chain_loses_no_cent(
     assert sum(gemeinde_parts) == kreis_parts[0]
 
 
+@exact
 @given(
     tiers=st.lists(st.integers(0, 10_000), min_size=1, max_size=5),
     bounds=st.lists(st.integers(1, 2_000), min_size=4, max_size=4, unique=True),
@@ -294,6 +304,7 @@ def test_graduated_tiers_price_each_case_by_its_tier(
     assert graduated_case_cost(model, cases + 1) >= graduated_case_cost(model, cases)
 
 
+@exact
 @given(
     population=st.integers(0, 4_000_000),
     rate=st.integers(0, 100_000),
