@@ -21,6 +21,7 @@ from marketplace.contracts.routes import router as contracts_router
 from marketplace.costs.routes import router as costs_router
 from marketplace.db import Database
 from marketplace.dependencies import provide_db, provide_principal
+from marketplace.fleet.routes import router as fleet_router
 from marketplace.health import health
 from marketplace.identity.routes import router as identity_router
 from marketplace.intake.routes import router as intake_router
@@ -52,6 +53,7 @@ def create_app(settings: Settings) -> Litestar:
             contracts_router,
             subscriptions_router,
             intake_router,
+            fleet_router,
             web_router,
             create_static_files_router(
                 path="/static",

@@ -1,0 +1,1 @@
+"""The fleet of scan stations: enrolment, health, provisioning runs, rollouts."""
