@@ -1,0 +1,121 @@
+"""Intake rules: who may deliver, the hash must match the bytes, each document is
+stored once per municipality however often it arrives."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+from marketplace.db import Database
+from marketplace.errors import InvalidInput, NotFound
+from marketplace.identity.schemas import Principal, Role
+from marketplace.identity.service import require_role
+from marketplace.intake import repository, storage
+from marketplace.intake.schemas import DocumentIn, Receipt, StoredDocument
+
+# Hashing a large PDF blocks for milliseconds; above this size it runs in a thread.
+_THREAD_HASH_BYTES = 256 * 1024
+
+
+class Sender:
+    """An authorised sender of scanned mail: which municipality it delivers for."""
+
+    def __init__(self, principal: Principal, ags: str) -> None:
+        self.principal = principal
+        self.ags = ags
+
+
+def authorise_sender(principal: Principal | None) -> Sender:
+    """The single place that decides who may deliver documents and for whom.
+
+    Today: the bearer token of a ``municipality_buyer`` account, for its own
+    municipality. Device credentials of enrolled appliances will be accepted here.
+    """
+    caller = require_role(principal, Role.MUNICIPALITY_BUYER)
+    assert caller.municipality_ags is not None  # enforced by the users table
+    return Sender(caller, caller.municipality_ags)
+
+
+def intake_root(db: Database) -> Path:
+    """Documents are stored beside the database file, under ``intake/``."""
+    return db.path.parent / "intake"
+
+
+async def receive(
+    db: Database, principal: Principal | None, sha256: str, document: DocumentIn
+) -> Receipt:
+    """Store ``document`` under its hash, or count a repeated delivery."""
+    sender = authorise_sender(principal)
+    await _check_content(sha256, document.content)
+    now = datetime.now(UTC).isoformat(timespec="milliseconds")
+    async with db.read() as conn:
+        known = await repository.find(conn, sender.ags, sha256)
+    if known is None:
+        await asyncio.to_thread(
+            storage.store, intake_root(db), sender.ags, sha256, document.content
+        )
+    async with db.transaction() as conn:
+        repeated = await repository.count_delivery(conn, sender.ags, sha256, now)
+        if repeated is not None:
+            return repeated
+        return await repository.insert(
+            conn,
+            ags=sender.ags,
+            sha256=sha256,
+            receipt_id=f"EG-{sender.ags}-{sha256[:16]}",
+            size_bytes=len(document.content),
+            storage_path=str(
+                storage.document_path(intake_root(db), sender.ags, sha256)
+            ),
+            metadata=document.metadata,
+            sender_user_id=sender.principal.user_id,
+            now=now,
+        )
+
+
+async def receipt(db: Database, principal: Principal | None, sha256: str) -> Receipt:
+    sender = authorise_sender(principal)
+    async with db.read() as conn:
+        found = await repository.find(conn, sender.ags, sha256)
+    if found is None:
+        raise NotFound("Ein Dokument mit dieser Prüfsumme ist nicht eingegangen.")
+    return found
+
+
+async def documents(
+    db: Database, principal: Principal | None, limit: int
+) -> list[StoredDocument]:
+    sender = authorise_sender(principal)
+    async with db.read() as conn:
+        return await repository.listing(conn, sender.ags, limit)
+
+
+async def content(db: Database, principal: Principal | None, sha256: str) -> Path:
+    sender = authorise_sender(principal)
+    async with db.read() as conn:
+        path = await repository.storage_path(conn, sender.ags, sha256)
+    if path is None:
+        raise NotFound("Ein Dokument mit dieser Prüfsumme ist nicht eingegangen.")
+    return Path(path)
+
+
+async def _check_content(sha256: str, content: bytes) -> None:
+    if len(content) > _THREAD_HASH_BYTES:
+        actual = await asyncio.to_thread(_digest, content)
+    else:
+        actual = _digest(content)
+    if actual != sha256:
+        raise InvalidInput(
+            "Die Prüfsumme passt nicht zum Inhalt: das Dokument wurde unterwegs "
+            "verändert oder unvollständig übertragen.",
+            expected=sha256,
+            actual=actual,
+        )
+    if not content.startswith(b"%PDF-"):
+        raise InvalidInput("Der Inhalt ist kein PDF-Dokument.")
+
+
+def _digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
