@@ -1,0 +1,190 @@
+"""Cleanup stage (OpenCV): deskew, crop dark scanner borders, fix orientation, detect
+blank pages.
+
+The archived image keeps the captured resolution and colour mode; only the copy for
+OCR and barcodes is binarised. Measurements are made on a 75 dpi copy, so cleanup
+costs a small fraction of OCR time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+import msgspec
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from appliance._exec import tesseract
+from appliance.images import frames
+from appliance.pages import Page
+from appliance.settings import PipelineSettings
+
+Array = NDArray[Any]
+WORK_DPI = 75
+MAX_SKEW = 6.0
+
+
+def clean_page(page: Page, settings: PipelineSettings, work_dir: Path) -> Page:
+    image = next(frames(Path(page.raw_path), max_megapixels=settings.max_megapixels))
+    mode = (
+        "1" if image.mode == "1" or settings.profile.mode == "lineart" else image.mode
+    )
+    pixels: Array = np.asarray(image.convert("L" if mode == "1" else image.mode))
+    grey = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
+    scale = WORK_DPI / page.dpi
+    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    paper = paper_mask(small)
+    angle = estimate_skew(np.where(paper > 0, small, 255).astype(np.uint8))
+    if abs(angle) >= 0.1:
+        pixels, paper = rotate(pixels, angle), rotate(paper, angle, fill=0)
+    pixels, cropped = crop_to_paper(pixels, paper, scale)
+    grey = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
+    binary = binarise(grey)
+    blank = is_blank(grey, page.dpi)
+    turn = 0
+    if not blank and settings.profile.fix_orientation:
+        turn = _orientation(binary, page, work_dir)
+        if turn:
+            pixels, binary = _turn(pixels, turn), _turn(binary, turn)
+    archive = _save_archive(pixels, mode, page, settings, work_dir)
+    binary_path = work_dir / f"{page.number:04d}_binary.png"
+    cv2.imwrite(str(binary_path), binary, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    return msgspec.structs.replace(
+        page,
+        width=int(pixels.shape[1]),
+        height=int(pixels.shape[0]),
+        mode=mode,
+        archive_path=str(archive),
+        binary_path=str(binary_path),
+        blank=blank,
+        skew_degrees=round(angle, 2),
+        rotated_degrees=turn,
+        cropped=cropped,
+    )
+
+
+def paper_mask(small: Array) -> Array:
+    """255 where the sheet is, 0 on the dark scanner background around it."""
+    blurred = cv2.GaussianBlur(small, (5, 5), 0)
+    _, bright = cv2.threshold(blurred, 100, 255, cv2.THRESH_BINARY)
+    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    mask = np.full_like(small, 255)
+    if not contours:
+        return mask
+    largest = max(contours, key=cv2.contourArea)
+    if cv2.contourArea(largest) < 0.3 * small.size:
+        return mask  # no clear sheet edge: treat the whole image as paper
+    mask[:] = 0
+    cv2.drawContours(mask, [cv2.convexHull(largest)], -1, 255, thickness=cv2.FILLED)
+    return mask
+
+
+def estimate_skew(small: Array) -> float:
+    """Text skew in degrees by maximising the sharpness of the row projection."""
+    _, ink = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    if int(ink.sum()) < 0.002 * ink.size:
+        return 0.0
+    best = _best_angle(ink, np.arange(-MAX_SKEW, MAX_SKEW + 0.01, 0.5))
+    return _best_angle(ink, np.arange(best - 0.5, best + 0.51, 0.1))
+
+
+def _best_angle(ink: Array, angles: NDArray[np.float64]) -> float:
+    scores = []
+    for angle in angles:
+        rows = rotate(ink, float(angle), fill=0).sum(axis=1, dtype=np.int64)
+        scores.append(float(np.square(np.diff(rows)).sum()))
+    return float(angles[int(np.argmax(scores))])
+
+
+def rotate(pixels: Array, angle: float, *, fill: int = 255) -> Array:
+    """Rotate counter-clockwise by ``angle`` degrees about the centre, same size."""
+    height, width = pixels.shape[:2]
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+    border = (fill, fill, fill) if pixels.ndim == 3 else fill
+    return cv2.warpAffine(
+        pixels, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=border
+    )
+
+
+def crop_to_paper(pixels: Array, paper: Array, scale: float) -> tuple[Array, bool]:
+    """Cut away the dark background beside the sheet; the sheet's own margin stays."""
+    rows = np.flatnonzero(paper.mean(axis=1) > 0.9 * 255)
+    cols = np.flatnonzero(paper.mean(axis=0) > 0.9 * 255)
+    if rows.size == 0 or cols.size == 0:
+        return pixels, False
+    if (
+        rows[0] == 0
+        and cols[0] == 0
+        and rows[-1] == paper.shape[0] - 1
+        and cols[-1] == paper.shape[1] - 1
+    ):
+        return pixels, False
+    top, bottom = round((rows[0] + 1) / scale), round(rows[-1] / scale)
+    left, right = round((cols[0] + 1) / scale), round(cols[-1] / scale)
+    return np.ascontiguousarray(pixels[top:bottom, left:right]), True
+
+
+def binarise(grey: Array) -> Array:
+    """Black text on white for OCR and barcodes: speckles removed, Otsu threshold."""
+    smooth = cv2.medianBlur(grey, 3)
+    _, binary = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return binary
+
+
+def is_blank(grey: Array, dpi: int) -> bool:
+    """Fewer than five glyph-sized dark marks inside the margins: a blank page.
+
+    Ink is what is clearly darker than the paper, so show-through from the other
+    side and scanner noise do not count.
+    """
+    height, width = grey.shape
+    inner = grey[height // 20 : -height // 20, width // 20 : -width // 20]
+    paper_level = float(np.percentile(inner, 90))
+    dark = (inner < paper_level * 0.55).astype(np.uint8)
+    ink = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    mm = dpi / 25.4
+    tall = stats[1:, cv2.CC_STAT_HEIGHT]
+    marks = int(np.count_nonzero((tall >= 1.2 * mm) & (tall <= 60 * mm)))
+    return marks < 5
+
+
+def _orientation(binary: Array, page: Page, work_dir: Path) -> int:
+    probe = work_dir / f"{page.number:04d}_osd.png"
+    factor = min(1.0, 150 / page.dpi)
+    small = cv2.resize(binary, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(probe), small, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    degrees, confidence = tesseract.orientation(probe, timeout=60)
+    return degrees if confidence >= 2.0 and degrees in (90, 180, 270) else 0
+
+
+def _turn(pixels: Array, degrees: int) -> Array:
+    codes = {
+        90: cv2.ROTATE_90_CLOCKWISE,
+        180: cv2.ROTATE_180,
+        270: cv2.ROTATE_90_COUNTERCLOCKWISE,
+    }
+    return cv2.rotate(pixels, codes[degrees])
+
+
+def _save_archive(
+    pixels: Array, mode: str, page: Page, settings: PipelineSettings, work_dir: Path
+) -> Path:
+    image = Image.fromarray(pixels)
+    dpi = (page.dpi, page.dpi)
+    quality = settings.profile.jpeg_quality
+    if mode == "1":
+        path = work_dir / f"{page.number:04d}_archive.tif"
+        image.point(lambda v: 255 if v >= 128 else 0).convert("1").save(
+            path, compression="group4", dpi=dpi
+        )
+    elif quality == 0:
+        path = work_dir / f"{page.number:04d}_archive.png"
+        image.save(path, dpi=dpi, compress_level=6)
+    else:
+        path = work_dir / f"{page.number:04d}_archive.jpg"
+        image.save(path, quality=quality, dpi=dpi, optimize=False)
+    return path
