@@ -18,7 +18,7 @@ from typing import Annotated
 
 import msgspec
 import uvicorn
-from litestar import Litestar, Response, get, put
+from litestar import Litestar, Request, Response, get, post, put
 from litestar.datastructures import State
 from litestar.params import Body
 
@@ -93,7 +93,14 @@ def set_faults(state: State, data: Annotated[Faults, Body()]) -> Faults:
     return data
 
 
-CONTROL = [health, stats, received, set_faults]
+@post("/_sink")
+async def sink(request: Request[object, object, State]) -> Response[bytes]:
+    """Reads and discards a body: the plain-POST baseline of the benchmark."""
+    body = await request.body()
+    return Response(str(len(body)).encode(), status_code=200, media_type="text/plain")
+
+
+CONTROL = [health, stats, received, set_faults, sink]
 
 
 def arguments(description: str) -> argparse.ArgumentParser:
