@@ -155,12 +155,16 @@ async def save_settings(
 
 
 async def offer_context(conn: Connection, version_id: int) -> Row | None:
-    """What rendering a contract for a published version needs."""
+    """What rendering a contract for a published version needs, and the newest
+    published version number if a newer one replaced it."""
     async with conn.execute(
         "SELECT v.id, v.version, v.title, v.published_at, v.legal_route,"
         " v.contract_template, v.notice_period_months, v.cost_model, o.provider_id,"
         " o.withdrawn_at, p.name AS provider_name, s.title AS service_title,"
-        " s.leika_key FROM offer_versions v JOIN offers o ON o.id = v.offer_id"
+        " s.leika_key, (SELECT MAX(n.version) FROM offer_versions n"
+        " WHERE n.offer_id = v.offer_id AND n.status = 'published'"
+        " AND n.version > v.version) AS superseded_by"
+        " FROM offer_versions v JOIN offers o ON o.id = v.offer_id"
         " JOIN providers p ON p.id = o.provider_id JOIN services s ON s.id = o.service_id"
         " WHERE v.id = ? AND v.status = 'published'",
         (version_id,),

@@ -135,6 +135,16 @@ async def verify(
     )
 
 
+def in_force(found: Contract, today: date) -> bool:
+    """Whether the contract binds both parties today (and so costs money): signed
+    by both, and if terminated, its last day not yet past."""
+    if found.state in (State.COUNTERSIGNED, State.ACTIVE):
+        return True
+    return found.state is State.TERMINATED and (
+        found.ends_at is not None and today <= date.fromisoformat(found.ends_at)
+    )
+
+
 def allowed_actions(found: Contract, principal: Principal | None) -> list[Action]:
     """What the caller may do next with this contract (for the web pages)."""
     if principal is None:
@@ -191,6 +201,13 @@ async def request_contract(
         if offer is None or offer["withdrawn_at"] is not None:
             raise NotFound(
                 f"Die Angebotsversion {data.offer_version_id} gibt es nicht."
+            )
+        if offer["superseded_by"] is not None:
+            raise Conflict(
+                f"Version {offer['version']} dieses Angebots ist durch Version "
+                f"{offer['superseded_by']} ersetzt. Neue Verträge gibt es nur für die "
+                "aktuelle Version; bestehende Verträge behalten ihre Version.",
+                current_version=offer["superseded_by"],
             )
         quote = await _quote(conn, offer, ags, data.expected_cases)
         values = await _contract_row(conn, offer, ags, quote)

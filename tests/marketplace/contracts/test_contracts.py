@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+import msgspec
 import pytest
 
-from marketplace.contracts.service import TRANSITIONS, end_of_notice
+from marketplace.contracts.schemas import Contract
+from marketplace.contracts.service import TRANSITIONS, end_of_notice, in_force
 from marketplace.db import Database
 from tests.marketplace.contracts.flow import (
     ACTOR,
@@ -394,6 +396,60 @@ async def test_a_withdrawn_offer_gets_no_new_contracts(
     )
     assert response.status_code == 404
     assert await count(app_db, "contracts") == 0
+
+
+async def test_new_contracts_only_for_the_current_version(
+    client: Client, parties: Parties, app_db: Database
+) -> None:
+    """GIVEN Leipzig's contract for version 1 WHEN Lecos publishes version 2 THEN
+    Leipzig keeps version 1, but a new contract for version 1 is refused (409
+    naming version 2) and nothing is written; version 2 can be contracted."""
+    kept = await drive(
+        client,
+        parties,
+        await request(client, parties.leipzig, parties.version),
+        "active",
+    )
+    version_2 = await new_version(app_db, parties.version)
+    before = await counts(app_db)
+    old = await client.post(
+        "/api/v1/contracts",
+        json={"offer_version_id": parties.version},
+        headers=parties.dresden,
+    )
+    assert old.status_code == 409
+    assert "durch Version 2 ersetzt" in old.json()["detail"]
+    assert old.json()["current_version"] == 2
+    assert await counts(app_db) == before
+    current = await request(client, parties.dresden, version_2)
+    assert current["offer_version_id"] == version_2
+    still = await client.get(f"/api/v1/contracts/{kept['id']}", headers=parties.leipzig)
+    assert still.json()["offer_version_id"] == parties.version
+    assert still.json()["text"] == kept["text"]
+
+
+async def test_in_force_until_the_last_day(client: Client, parties: Parties) -> None:
+    """GIVEN contracts in each state WHEN asked whether they bind the parties THEN
+    only countersigned, active, and terminated up to their last day do."""
+    contract = await request(client, parties.leipzig, parties.version)
+    today = datetime.now(UTC).date()
+    seen = {}
+    for state in ("draft", "offered", "signed", "countersigned", "active"):
+        contract = await drive(client, parties, contract, state)
+        seen[state] = in_force(msgspec.convert(contract, Contract), today)
+    terminated = msgspec.convert(
+        await drive(client, parties, contract, "terminated"), Contract
+    )
+    last_day = date.fromisoformat(terminated.ends_at or "")
+    assert seen == {
+        "draft": False,
+        "offered": False,
+        "signed": False,
+        "countersigned": True,
+        "active": True,
+    }
+    assert in_force(terminated, last_day) is True
+    assert in_force(terminated, last_day + timedelta(days=1)) is False
 
 
 def test_end_of_notice_is_the_end_of_a_month() -> None:
