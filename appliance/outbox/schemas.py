@@ -1,0 +1,105 @@
+"""Outbox types: what is stored per document, delivery outcomes and settings."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from appliance.errors import ApplianceError
+
+
+class OutboxError(ApplianceError):
+    """The outbox cannot take or hand out a document; nothing was half written."""
+
+    code = "outbox"
+
+
+class OutboxFull(OutboxError):
+    """No space left for the document: it stays where it was, free space and retry."""
+
+    code = "outbox-full"
+
+
+class State(enum.StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+class DocumentMetadata(msgspec.Struct, kw_only=True, frozen=True):
+    """Sent with the PDF to the marketplace intake; mirrors its ``DocumentMetadata``.
+
+    Outbox rows outlive software updates: new fields only ever get defaults.
+    """
+
+    appliance_id: str
+    filename: str
+    page_count: int
+    office: str | None = None
+    route: str | None = None
+    leika_key: str | None = None
+    confidence: float = 0.0
+    method: str = "none"
+    keep_original: bool = False
+    id_copy: bool = False
+    batch_id: str = ""
+    scanned_at: str = ""
+    approved_by: str = ""
+
+
+class Entry(msgspec.Struct, kw_only=True, frozen=True):
+    """One document in the outbox."""
+
+    sha256: str
+    file: str
+    metadata: DocumentMetadata
+    state: State
+    attempts: int
+    next_attempt_at: float
+    last_error: str
+    committed_at: str
+    delivered_at: str | None = None
+    receipt_id: str | None = None
+
+
+class Delivered(msgspec.Struct, kw_only=True, frozen=True):
+    receipt_id: str
+    duplicate: bool
+
+
+class Deferred(msgspec.Struct, kw_only=True, frozen=True):
+    """Try again later: the marketplace is down, busy or unreachable."""
+
+    reason: str
+
+
+class Rejected(msgspec.Struct, kw_only=True, frozen=True):
+    """Trying again will not help: the document goes to the dead letters."""
+
+    reason: str
+
+
+Outcome = Delivered | Deferred | Rejected
+
+
+class OutboxSettings(
+    msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True
+):
+    """Where the outbox lives and how it delivers.
+
+    Backoff after the n-th failed attempt: a random time between half and all of
+    ``min(backoff_cap, backoff_base * 2**(n-1))`` seconds (exponential with jitter).
+    After ``max_attempts`` failed attempts the document becomes a dead letter.
+    """
+
+    folder: str = "var/appliance/outbox"
+    intake_url: str = "http://127.0.0.1:8000"
+    token_file: str = "var/appliance/intake-token"  # noqa: S105 - a path, no secret
+    timeout_seconds: Annotated[float, Meta(gt=0)] = 30.0
+    backoff_base: Annotated[float, Meta(gt=0)] = 2.0
+    backoff_cap: Annotated[float, Meta(gt=0)] = 900.0
+    max_attempts: Annotated[int, Meta(ge=1)] = 20
+    poll_seconds: Annotated[float, Meta(gt=0)] = 2.0
