@@ -86,6 +86,7 @@ def load_credential(state_dir: Path) -> Credential | None:
 def load_or_create_key(state_dir: Path) -> Ed25519PrivateKey:
     """The station's key; created on first use, reused after a failed attempt."""
     path = state_dir / KEY_FILE
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if path.exists():
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(key, Ed25519PrivateKey):

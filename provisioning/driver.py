@@ -196,9 +196,9 @@ class _Collector:
 
 def _message(result: Mapping[str, Any]) -> str:
     parts = [str(result.get("msg") or "")]
-    stderr = str(result.get("stderr") or "").strip()
-    if stderr:
-        parts.append(stderr.splitlines()[-1])
+    stderr = [line.strip() for line in str(result.get("stderr") or "").splitlines()]
+    errors = [line for line in stderr if "error" in line.lower()] or stderr[-1:]
+    parts.extend(errors[:3])
     return " ".join(p for p in parts if p)[:500]
 
 

@@ -235,6 +235,10 @@ def inventory(targets: list[Appliance]) -> dict[str, Any]:
             "ansible_host": target.address,
             "ansible_connection": _PLUGINS[target.connection],
         }
+        if target.connection is Link.LOCAL:  # this host: the controller's Python
+            hosts[target.name]["ansible_python_interpreter"] = (
+                "{{ ansible_playbook_python }}"
+            )
         names = [
             target.hardware_kind.value,
             f"ags_{target.municipality_ags}",
