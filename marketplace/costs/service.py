@@ -16,6 +16,7 @@ inhabitant is counted twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from marketplace.costs import calculator, repository
@@ -37,30 +38,32 @@ GERMANY_POPULATION = 84_669_326
 _REST = "_rest"
 
 
-class _LandUnits:
-    """The Kreis-level units of each Land, remembered per connection for as long as
-    the database has not changed (see ``repository.data_state``), so pricing for
-    many municipalities does not scan a Land's Gemeinden every time. Exact: any
-    commit, by any connection, or any write on this one starts afresh."""
+Chain = list[tuple[Sequence[tuple[str, int]], str]]
+
+
+class _Memo:
+    """What splitting needs (a Land's units, a Landkreis's Gemeinden, each
+    municipality's chain), remembered per connection for as long as the database
+    has not changed (``repository.data_state``), so a repeated quote costs one small
+    query instead of scanning a Land's Gemeinden. Exact: any commit, by any
+    connection, or any write on this one starts afresh."""
 
     def __init__(self) -> None:
         self._seen: WeakKeyDictionary[
-            Connection, tuple[tuple[int, int], dict[str, list[tuple[str, int]]]]
+            Connection, tuple[tuple[int, int], dict[tuple[str, str], Any]]
         ] = WeakKeyDictionary()
 
-    async def get(self, conn: Connection, land_code: str) -> list[tuple[str, int]]:
+    async def valid(self, conn: Connection) -> dict[tuple[str, str], Any]:
+        """The entries still valid for ``conn`` (emptied if the data changed)."""
         state = await repository.data_state(conn)
         known = self._seen.get(conn)
         if known is None or known[0] != state:
             known = (state, {})
             self._seen[conn] = known
-        units = known[1].get(land_code)
-        if units is None:
-            units = known[1][land_code] = await repository.land_units(conn, land_code)
-        return units
+        return known[1]
 
 
-_land_units = _LandUnits()
+_memo = _Memo()
 
 
 class Quoter:
@@ -73,13 +76,18 @@ class Quoter:
 
     @classmethod
     async def for_municipality(cls, conn: Connection, ags: str) -> Quoter:
-        found = await repository.municipality(conn, ags)
-        if found is None:
-            raise NotFound(
-                f"Die Kommune mit dem Gemeindeschlüssel {ags} ist unbekannt."
-            )
-        kind, land_code, population, land_population = found
-        chain = await _chain(conn, ags, kind, land_code, land_population)
+        entries = await _memo.valid(conn)
+        known = entries.get(("ags", ags))
+        if known is None:
+            found = await repository.municipality(conn, ags)
+            if found is None:
+                raise NotFound(
+                    f"Die Kommune mit dem Gemeindeschlüssel {ags} ist unbekannt."
+                )
+            kind, land_code, population, land_population = found
+            chain = await _chain(conn, entries, ags, kind, land_code, land_population)
+            known = entries[("ags", ags)] = (population, land_code, chain)
+        population, land_code, chain = known
         split = LandSplit(land_code=land_code, chain=chain)
         return cls(ags=ags, population=population, split=split)
 
@@ -138,17 +146,30 @@ def _validate_tiers(component: PerCase) -> None:
 
 
 async def _chain(
-    conn: Connection, ags: str, kind: str, land_code: str, land_total: int
-) -> list[tuple[Sequence[tuple[str, int]], str]]:
-    units = await _land_units.get(conn, land_code)
-    level_one = _with_rest(units, land_total)
+    conn: Connection,
+    entries: dict[tuple[str, str], Any],
+    ags: str,
+    kind: str,
+    land_code: str,
+    land_total: int,
+) -> Chain:
+    """The levels a Land's part passes to reach ``ags``; levels shared by many
+    municipalities are built once per valid memo."""
+    level_one: list[tuple[str, int]] | None = entries.get(("land", land_code))
+    if level_one is None:
+        units = await repository.land_units(conn, land_code)
+        level_one = entries[("land", land_code)] = _with_rest(units, land_total)
     kreis_ags = ags[:5] + "000"
-    in_units = {unit for unit, _ in units}
-    if kind != "gemeinde" or ags in in_units:
+    if kind != "gemeinde" or any(unit == ags for unit, _ in level_one):
         return [(level_one, ags)]
-    kreis_population = dict(units)[kreis_ags]
-    gemeinden = await repository.kreis_gemeinden(conn, kreis_ags)
-    return [(level_one, kreis_ags), (_with_rest(gemeinden, kreis_population), ags)]
+    level_two: list[tuple[str, int]] | None = entries.get(("kreis", kreis_ags))
+    if level_two is None:
+        gemeinden = await repository.kreis_gemeinden(conn, kreis_ags)
+        kreis_population = dict(level_one)[kreis_ags]
+        level_two = entries[("kreis", kreis_ags)] = _with_rest(
+            gemeinden, kreis_population
+        )
+    return [(level_one, kreis_ags), (level_two, ags)]
 
 
 def _with_rest(weights: list[tuple[str, int]], whole: int) -> list[tuple[str, int]]:
