@@ -23,7 +23,8 @@ async def test_batch_while_down_is_deferred_then_delivered_once(
     )
     route = Route(kind, request.getfixturevalue(fixture))
     route.faults()
-    connector = route.connector(timeout=2.0)
+    patience = {"confirm_timeout": 15.0} if kind == "fitconnect" else {}
+    connector = route.connector(timeout=2.0, **patience)
     prefix = f"d-{uuid.uuid4().hex[:6]}"
     items = [samples.submission(prefix) for _ in range(5)]
     route.take_down()
@@ -33,8 +34,8 @@ async def test_batch_while_down_is_deferred_then_delivered_once(
         route.bring_up()
     second = [await connector.deliver(item) for item in items]
     await connector.aclose()
-    assert all(isinstance(r, Deferred) for r in first)
-    assert all(isinstance(r, Delivered) for r in second)
+    assert all(isinstance(r, Deferred) for r in first), first
+    assert all(isinstance(r, Delivered) for r in second), second
     assert sorted(row["key"] for row in route.received(prefix)) == sorted(
         i.idempotency_key for i in items
     )
