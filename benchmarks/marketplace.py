@@ -449,7 +449,11 @@ def endpoints(
             (_search_url(rng), {"Authorization": f"Bearer {rng.choice(data.tokens)}"})
             for _ in range(300)
         ]
-    found["cost calculation"] = [(_quote_url(data, rng), anonymous) for _ in range(300)]
+    # 1,000 (offer, municipality) pairs: first-time lookups, before the quoter's
+    # per-connection memo knows a municipality, stay part of the mix.
+    found["cost calculation"] = [
+        (_quote_url(data, rng), anonymous) for _ in range(1000)
+    ]
     return found
 
 
@@ -535,8 +539,8 @@ def _verdict(
     throughput = load.rate / trivial.rate
     by_cpu = trivial.cpu_ms / load.cpu_ms
     checks = [
-        (f"throughput {throughput:.0%} of trivial >= 25 %", throughput >= 0.25),
-        (f"by server CPU {by_cpu:.0%} >= 25 %", by_cpu >= 0.25),
+        (f"throughput {throughput:.1%} of trivial >= 25 %", throughput >= 0.25),
+        (f"by server CPU {by_cpu:.1%} >= 25 %", by_cpu >= 0.25),
         (f"p99 {load.ms(0.99):.1f} ms at {concurrency} clients < 50 ms",
          load.ms(0.99) < 50),
         (f"p99 {solo.ms(0.99):.1f} ms for one client < 50 ms", solo.ms(0.99) < 50),
