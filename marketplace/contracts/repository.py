@@ -154,6 +154,13 @@ async def save_settings(
     )
 
 
+async def municipality(conn: Connection, ags: str) -> Row | None:
+    async with conn.execute(
+        "SELECT name, land_code FROM municipalities WHERE ags = ?", (ags,)
+    ) as cur:
+        return await cur.fetchone()
+
+
 async def offer_context(conn: Connection, version_id: int) -> Row | None:
     """What rendering a contract for a published version needs, and the newest
     published version number if a newer one replaced it."""

@@ -1,26 +1,29 @@
-"""Contract rules: the state machine, who may move it, signatures and the audit log.
+"""Contract use cases: request, move, read and verify contracts, and the
+providers' automation settings. Each write is one transaction.
 
-draft -> offered -> signed -> countersigned -> active -> terminated, and
-draft/offered/signed -> cancelled (an offer withdrawn or declined, a signature the
-provider will not countersign). Every transition runs in one write transaction that
-re-checks the state it starts from, so of two concurrent signatures exactly one
-succeeds; each writes one audit row, which the database never lets change.
-Terminating gives notice: the contract, and the subscriptions under it, run until
-the end of the month in which the notice period ends.
+Every transition re-reads the contract inside a ``BEGIN IMMEDIATE`` transaction
+and moves it only from the state it found (``machine``), so of two concurrent
+signatures exactly one succeeds; each writes one audit row, which the database
+never lets change. Terminating stamps the contract's subscriptions with its last
+day.
 """
 
 from __future__ import annotations
 
-import calendar
 import sqlite3
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import msgspec
 
-from marketplace.catalog.schemas import LEGAL_ROUTE_LABELS, LegalRoute
-from marketplace.catalog.service import LAND_NAMES
-from marketplace.contracts import repository
-from marketplace.contracts.render import render, sha256_text
+from marketplace.contracts import drafting, repository
+from marketplace.contracts.machine import (
+    TRANSITIONS,
+    allowed_actions,
+    authorise,
+    check_signed_text,
+    columns_for,
+)
+from marketplace.contracts.render import sha256_text
 from marketplace.contracts.schemas import (
     ACTION_LABELS,
     STATE_LABELS,
@@ -33,16 +36,8 @@ from marketplace.contracts.schemas import (
     State,
     Verification,
 )
-from marketplace.costs.schemas import CostModel, Quote
-from marketplace.costs.service import Quoter
-from marketplace.db import Connection, Database, Row
-from marketplace.errors import (
-    Conflict,
-    InvalidInput,
-    InvalidTransition,
-    NotFound,
-    PermissionDenied,
-)
+from marketplace.db import Connection, Database
+from marketplace.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from marketplace.identity.schemas import Principal, Role
 from marketplace.identity.service import (
     require_municipality,
@@ -51,19 +46,17 @@ from marketplace.identity.service import (
 )
 from marketplace.subscriptions import repository as subscription_rows
 
-# action -> (from states, to state, acting party)
-TRANSITIONS: dict[Action, tuple[tuple[State, ...], State, str]] = {
-    Action.OFFER: ((State.DRAFT,), State.OFFERED, "provider"),
-    Action.SIGN: ((State.OFFERED,), State.SIGNED, "municipality"),
-    Action.COUNTERSIGN: ((State.SIGNED,), State.COUNTERSIGNED, "provider"),
-    Action.ACTIVATE: ((State.COUNTERSIGNED,), State.ACTIVE, "provider"),
-    Action.TERMINATE: ((State.ACTIVE,), State.TERMINATED, "either"),
-    Action.CANCEL: (
-        (State.DRAFT, State.OFFERED, State.SIGNED),
-        State.CANCELLED,
-        "either",
-    ),
-}
+__all__ = [  # what the API routes and the web pages call
+    "allowed_actions",
+    "contract",
+    "contracts",
+    "events",
+    "request_contract",
+    "save_settings",
+    "settings",
+    "transition",
+    "verify",
+]
 
 
 def _now() -> str:
@@ -135,41 +128,6 @@ async def verify(
     )
 
 
-def in_force(found: Contract, today: date) -> bool:
-    """Whether the contract binds both parties today (and so costs money): signed
-    by both, and if terminated, its last day not yet past."""
-    if found.state in (State.COUNTERSIGNED, State.ACTIVE):
-        return True
-    return found.state is State.TERMINATED and (
-        found.ends_at is not None and today <= date.fromisoformat(found.ends_at)
-    )
-
-
-def allowed_actions(found: Contract, principal: Principal | None) -> list[Action]:
-    """What the caller may do next with this contract (for the web pages)."""
-    if principal is None:
-        return []
-    return [
-        action
-        for action, (sources, _, party) in TRANSITIONS.items()
-        if found.state in sources and _is_party(found, principal, party)
-    ]
-
-
-def _is_party(found: Contract, principal: Principal, party: str) -> bool:
-    is_provider = principal.role is Role.PROVIDER_ADMIN and (
-        principal.provider_id == found.provider_id
-    )
-    is_municipality = principal.role is Role.MUNICIPALITY_BUYER and (
-        principal.municipality_ags == found.municipality_ags
-    )
-    return {
-        "provider": is_provider,
-        "municipality": is_municipality,
-        "either": is_provider or is_municipality,
-    }[party]
-
-
 def _visible(
     found: Contract | None, principal: Principal | None, contract_id: int
 ) -> Contract:
@@ -209,8 +167,8 @@ async def request_contract(
                 "aktuelle Version; bestehende Verträge behalten ihre Version.",
                 current_version=offer["superseded_by"],
             )
-        quote = await _quote(conn, offer, ags, data.expected_cases)
-        values = await _contract_row(conn, offer, ags, quote)
+        quote = await drafting.quote_for(conn, offer, ags, data.expected_cases)
+        values = await drafting.contract_row(conn, offer, ags, quote, _now())
         try:
             contract_id = await repository.insert_contract(conn, values)
         except sqlite3.IntegrityError as exc:  # the unique index on open contracts
@@ -241,9 +199,9 @@ async def transition(
         found = _visible(
             await repository.get_contract(conn, contract_id), caller, contract_id
         )
-        _authorise(found, caller, action)
+        authorise(found, caller, action)
         if action in (Action.SIGN, Action.COUNTERSIGN):
-            _check_signed_text(found, text_sha256)
+            check_signed_text(found, text_sha256)
         await _apply(conn, contract_id, action, _actor(caller))
         if action is Action.SIGN:
             await _auto_countersign(conn, found)
@@ -276,50 +234,6 @@ async def _require_provider_exists(conn: Connection, provider_id: str) -> None:
         raise NotFound(f"Den Anbieter „{provider_id}“ gibt es nicht.")
 
 
-def _authorise(found: Contract, caller: Principal, action: Action) -> None:
-    """The right party for the action (the operator may do all but sign), and a
-    state the action starts from."""
-    sources, _, party = TRANSITIONS[action]
-    signing = action in (Action.SIGN, Action.COUNTERSIGN)
-    operator_may = caller.role is Role.OPERATOR and not signing
-    if not operator_may and not _is_party(found, caller, party):
-        who = {"provider": "der Anbieter", "municipality": "die Kommune"}.get(
-            party, "eine Vertragspartei"
-        )
-        raise PermissionDenied(
-            f"„{ACTION_LABELS[action]}“ kann nur {who} dieses Vertrags."
-        )
-    if found.state not in sources:
-        raise InvalidTransition(
-            f"Der Vertrag ist {_PREDICATE[found.state]}; „{ACTION_LABELS[action]}“ "
-            f"ist nur möglich, wenn er {_either(sources)} ist.",
-            state=found.state.value,
-            allowed_states=[source.value for source in sources],
-        )
-
-
-# "Der Vertrag ist ...": the state as the predicate of a German sentence.
-_PREDICATE = {
-    **STATE_LABELS,
-    State.DRAFT: "ein Entwurf",
-    State.CANCELLED: "abgebrochen",
-}
-
-
-def _either(states: tuple[State, ...]) -> str:
-    words = [_PREDICATE[state] for state in states]
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} oder {words[-1]}"
-
-
-def _check_signed_text(found: Contract, text_sha256: str | None) -> None:
-    if text_sha256 != found.text_sha256:
-        raise Conflict(
-            "Der unterzeichnete Text stimmt nicht mit dem Vertragstext überein "
-            "(SHA-256 weicht ab). Bitte laden Sie den Vertrag neu.",
-            expected_sha256=found.text_sha256,
-        )
-
-
 async def _apply(
     conn: Connection, contract_id: int, action: Action, actor: _Actor
 ) -> None:
@@ -332,7 +246,7 @@ async def _apply(
             f"„{ACTION_LABELS[action]}“ ist nicht mehr möglich."
         )
     now = _now()
-    extra = _extra_columns(found, action, now)
+    extra = columns_for(found, action, now)
     if not await repository.move(
         conn, contract_id, expected=found.state, to=target, now=now, extra=extra
     ):
@@ -350,25 +264,6 @@ async def _apply(
     if action is Action.TERMINATE:
         await subscription_rows.schedule_end(conn, contract_id, extra["ends_at"], now)
     await _record(conn, contract_id, actor, action, found.state, target)
-
-
-def _extra_columns(found: Contract, action: Action, now: str) -> dict[str, str]:
-    if action is Action.ACTIVATE:
-        return {"active_since": now}
-    if action is Action.TERMINATE:
-        return {
-            "ends_at": end_of_notice(
-                date.fromisoformat(now[:10]), found.notice_period_months
-            ).isoformat()
-        }
-    return {}
-
-
-def end_of_notice(today: date, months: int) -> date:
-    """The last day of the month ``months`` after ``today`` ("zum Monatsende")."""
-    month_index = today.month - 1 + months
-    year, month = today.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 async def _auto_countersign(conn: Connection, found: Contract) -> None:
@@ -409,77 +304,3 @@ async def _reload(conn: Connection, contract_id: int) -> Contract:
     if found is None:
         raise RuntimeError(f"contract {contract_id} vanished inside its transaction")
     return found
-
-
-async def _quote(conn: Connection, offer: Row, ags: str, cases: int | None) -> Quote:
-    model = msgspec.json.decode(offer["cost_model"], type=CostModel)
-    quoter = await Quoter.for_municipality(conn, ags)
-    return quoter.quote(model, expected_cases=cases)
-
-
-async def _contract_row(
-    conn: Connection, offer: Row, ags: str, quote: Quote
-) -> dict[str, object]:
-    async with conn.execute(
-        "SELECT name, land_code FROM municipalities WHERE ags = ?", (ags,)
-    ) as cur:
-        municipality = await cur.fetchone()
-    if municipality is None:
-        raise NotFound(f"Die Kommune mit dem Gemeindeschlüssel {ags} ist unbekannt.")
-    text = render(
-        offer["contract_template"],
-        {
-            "anbieter": offer["provider_name"],
-            "kommune": municipality["name"],
-            "ags": ags,
-            "land": LAND_NAMES[municipality["land_code"]],
-            "leistung": offer["service_title"],
-            "leika": offer["leika_key"],
-            "angebot": offer["title"],
-            "version": str(offer["version"]),
-            "veroeffentlicht": offer["published_at"][:10],
-            "entgelt": price_text(quote),
-            "kuendigungsfrist": str(offer["notice_period_months"]),
-            "beschaffungsweg": LEGAL_ROUTE_LABELS[LegalRoute(offer["legal_route"])],
-        },
-    )
-    now = _now()
-    return {
-        "offer_version_id": offer["id"],
-        "provider_id": offer["provider_id"],
-        "municipality_ags": ags,
-        "state": State.DRAFT.value,
-        "text": text,
-        "text_sha256": sha256_text(text),
-        "annual_cents": quote.annual_cents,
-        "first_year_cents": quote.first_year_cents,
-        "quote": msgspec.json.encode(quote).decode(),
-        "notice_period_months": offer["notice_period_months"],
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-def price_text(quote: Quote) -> str:
-    """The itemised price as contract prose, exact to the cent."""
-    lines = [
-        f"– {item.label}: {_euro(item.annual_cents)} jährlich"
-        + (f", einmalig {_euro(item.one_off_cents)}" if item.one_off_cents else "")
-        + (
-            f" (trägt das Land: {_euro(item.paid_by_land_cents)})"
-            if item.paid_by_land_cents
-            else ""
-        )
-        + f" – {item.explanation}"
-        for item in quote.items
-    ]
-    lines.append(
-        f"Jährliches Entgelt: {_euro(quote.annual_cents)}; im ersten Jahr einschließlich "
-        f"einmaliger Kosten: {_euro(quote.first_year_cents)}."
-    )
-    return "\n".join(lines)
-
-
-def _euro(cents: int) -> str:
-    whole, rest = divmod(cents, 100)
-    return f"{whole:,}".replace(",", ".") + f",{rest:02d} €"

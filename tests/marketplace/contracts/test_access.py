@@ -7,9 +7,13 @@ party acting out of turn gets 403; no credentials get 401.
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
+from marketplace.contracts.machine import allowed_actions
+from marketplace.contracts.schemas import Contract as ContractView
 from marketplace.db import Database
+from marketplace.identity import service as identity
 from tests.marketplace.contracts.flow import (
     Client,
     Contract,
@@ -18,9 +22,17 @@ from tests.marketplace.contracts.flow import (
     act,
     counts,
     drive,
+    new_version,
     request,
 )
 
+LOGINS = {
+    "leipzig": "leipzig",
+    "lecos": "lecos",
+    "operator": "op",
+    "dresden": "dresden",
+    "dataport": "dataport",
+}
 ACTIONS = ("offer", "sign", "countersign", "activate", "terminate", "cancel")
 
 
@@ -163,3 +175,42 @@ async def test_settings_of_an_unknown_provider_are_not_found(client: Client) -> 
     response = await client.get("/api/v1/providers/unbekannt/contract-settings")
     assert response.status_code == 404
     assert response.json()["detail"] == "Den Anbieter „unbekannt“ gibt es nicht."
+
+
+async def test_allowed_actions_match_what_is_accepted(
+    client: Client, parties: Parties, app_db: Database
+) -> None:
+    """GIVEN an offered and a signed contract WHEN the pages ask what each caller may
+    do next THEN they get exactly the actions the API accepts from them there."""
+    offered = await drive(
+        client,
+        parties,
+        await request(client, parties.leipzig, parties.version),
+        "offered",
+    )
+    signed = await drive(
+        client,
+        parties,
+        await request(
+            client, parties.leipzig, await new_version(app_db, parties.version)
+        ),
+        "signed",
+    )
+    expected = {
+        ("offered", "leipzig"): ["sign", "cancel"],
+        ("offered", "lecos"): ["cancel"],
+        ("offered", "operator"): ["cancel"],
+        ("offered", "dresden"): [],
+        ("signed", "leipzig"): ["cancel"],
+        ("signed", "lecos"): ["countersign", "cancel"],
+        ("signed", "operator"): ["cancel"],
+        ("signed", "dataport"): [],
+    }
+    for (state, who), actions in expected.items():
+        found = msgspec.convert(offered if state == "offered" else signed, ContractView)
+        principal = await identity.authenticate(app_db, LOGINS[who], "correct-horse")
+        assert [a.value for a in allowed_actions(found, principal)] == actions, who
+    refused = await act(client, parties.operator, offered, "sign")
+    assert refused.json()["detail"] == (
+        "Nur die Kommune dieses Vertrags darf „Unterzeichnen“ ausführen."
+    )

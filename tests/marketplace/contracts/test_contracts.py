@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import msgspec
 import pytest
 
+from marketplace.contracts.machine import TRANSITIONS, end_of_notice, in_force
 from marketplace.contracts.schemas import Contract
-from marketplace.contracts.service import TRANSITIONS, end_of_notice, in_force
 from marketplace.db import Database
 from tests.marketplace.contracts.flow import (
     ACTOR,

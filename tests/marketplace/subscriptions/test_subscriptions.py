@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from marketplace.contracts.service import end_of_notice
+from marketplace.contracts.machine import end_of_notice
 from marketplace.db import Database
 from marketplace.subscriptions import service
 from tests.marketplace.contracts.flow import (
