@@ -180,6 +180,7 @@ class Step(msgspec.Struct, kw_only=True, frozen=True):
 
 
 _WAITING = (
+    sdk.ChangePin,
     sdk.AccessRights,
     sdk.EnterPin,
     sdk.EnterCan,
@@ -231,6 +232,19 @@ class AuthWorkflow:
                 if message.result is None:
                     return await self.next_step()
                 self.step = self._finish(message)
+            case sdk.ChangePin():  # the PIN change workflow (Transport-PIN)
+                if message.success is None:
+                    return await self.next_step()
+                self.step = Step(
+                    kind=StepKind.DONE,
+                    outcome=AuthOutcome(
+                        ok=message.success,
+                        reason=message.reason or "",
+                        message=""
+                        if message.success
+                        else text.failure_message(message.reason),
+                    ),
+                )
         assert self.step is not None
         return self.step
 
@@ -281,7 +295,15 @@ class AuthWorkflow:
         """Abort the workflow; returns the final (failed) step."""
         await self.client.send(sdk.command("CANCEL"))
         while True:
-            message = await self.client.expect(sdk.Auth)
+            message = await self.client.expect(sdk.Auth, sdk.ChangePin)
+            if isinstance(message, sdk.ChangePin):
+                if message.success is None:
+                    continue
+                outcome = AuthOutcome(
+                    ok=False, reason="User_Cancelled", message=text.CANCELLED
+                )
+                self.step = Step(kind=StepKind.DONE, outcome=outcome)
+                return self.step
             if message.result is not None:
                 return self._finish(message)
 

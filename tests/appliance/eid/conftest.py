@@ -29,12 +29,15 @@ def running_pcscd(pcscd: Pcscd) -> Pcscd:
     return pcscd
 
 
-@pytest.fixture(scope="session")
-def ausweisapp(
-    pcscd: Pcscd, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[AusweisAppProcess]:
-    """AusweisApp headless with its SDK WebSocket on a free port."""
-    home: Path = tmp_path_factory.mktemp("ausweisapp")
+@pytest.fixture
+def ausweisapp(running_pcscd: Pcscd, tmp_path: Path) -> Iterator[AusweisAppProcess]:
+    """A fresh AusweisApp per test (it starts in well under a second).
+
+    One process per test because AusweisApp 1.26.2 failed to connect the Simulator
+    card (Card_Communication_Error) in a workflow that followed a RUN_AUTH in the
+    same process.
+    """
+    home = tmp_path / "ausweisapp"
     process = AusweisAppProcess(home).start()
     try:
         yield process
