@@ -304,7 +304,7 @@ class AuthWorkflow:
                 )
                 self.step = Step(kind=StepKind.DONE, outcome=outcome)
                 return self.step
-            if message.result is not None:
+            if isinstance(message, sdk.Auth) and message.result is not None:
                 return self._finish(message)
 
     async def _secret(self, cmd: str, name: str, value: str | None) -> Step:
