@@ -40,7 +40,7 @@ async def contract_row(
             "leika": offer["leika_key"],
             "angebot": offer["title"],
             "version": str(offer["version"]),
-            "veroeffentlicht": offer["published_at"][:10],
+            "veroeffentlicht": _german_date(offer["published_at"][:10]),
             "entgelt": price_text(quote),
             "kuendigungsfrist": str(offer["notice_period_months"]),
             "beschaffungsweg": LEGAL_ROUTE_LABELS[LegalRoute(offer["legal_route"])],
@@ -80,6 +80,12 @@ def price_text(quote: Quote) -> str:
         f"einmaliger Kosten: {_euro(quote.first_year_cents)}."
     )
     return "\n".join(lines)
+
+
+def _german_date(iso: str) -> str:
+    """2026-11-23 -> 23.11.2026"""
+    year, month, day = iso.split("-")
+    return f"{day}.{month}.{year}"
 
 
 def _euro(cents: int) -> str:

@@ -118,8 +118,11 @@ async def drive(
     return contract
 
 
-async def new_version(db: Database, version_id: int) -> int:
-    """Publish a copy of a version as the offer's next version (plain SQL)."""
+async def new_version(
+    db: Database, version_id: int, *, template: str | None = None
+) -> int:
+    """Publish a copy of a version as the offer's next version (plain SQL),
+    optionally with another contract template."""
     async with db.transaction() as conn:
         cursor = await conn.execute(
             "INSERT INTO offer_versions (offer_id, version, status, title, description,"
@@ -127,9 +130,10 @@ async def new_version(db: Database, version_id: int) -> int:
             " notice_period_months, created_at, published_at)"
             " SELECT offer_id, (SELECT MAX(version) + 1 FROM offer_versions o"
             " WHERE o.offer_id = v.offer_id), status, title, description, land_code,"
-            " legal_route, cost_model, contract_template, notice_period_months,"
-            " created_at, published_at FROM offer_versions v WHERE id = ?",
-            (version_id,),
+            " legal_route, cost_model, COALESCE(?, contract_template),"
+            " notice_period_months, created_at, published_at"
+            " FROM offer_versions v WHERE id = ?",
+            (template, version_id),
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid

@@ -25,6 +25,13 @@ from tests.marketplace.contracts.flow import (
     request,
 )
 
+FULL_TEMPLATE = (
+    "Nachnutzungsvereinbarung zwischen {{anbieter}} und {{kommune}} (AGS {{ags}},"
+    " {{land}}) über {{leistung}} (LeiKa {{leika}}), Angebot „{{angebot}}“ Version"
+    " {{version}} vom {{veroeffentlicht}}, {{beschaffungsweg}}, Kündigungsfrist"
+    " {{kuendigungsfrist}} Monate.\n{{entgelt}}"
+)
+
 
 async def test_full_lifecycle_with_audit_log(
     client: Client, parties: Parties, app_db: Database
@@ -33,10 +40,19 @@ async def test_full_lifecycle_with_audit_log(
     every step is in the audit log with who, role, from, to and the text hash, both
     signatures carry the SHA-256 of the text, and the end date follows the notice
     period."""
-    contract = await request(client, parties.leipzig, parties.version)
+    full = await new_version(app_db, parties.version, template=FULL_TEMPLATE)
+    contract = await request(client, parties.leipzig, full)
     assert contract["state"] == "draft"
-    assert "Gemeinde 14713000" in contract["text"]
-    assert "2.400,00 € jährlich" in contract["text"]
+    assert contract["text"] == (
+        "Nachnutzungsvereinbarung zwischen Lecos und Gemeinde 14713000 (AGS 14713000,"
+        " Sachsen) über Bewohnerparkausweis (LeiKa 99070004012000), Angebot"
+        " „Bewohnerparken digital“ Version 2 vom 01.01.2026, Verwaltungsvereinbarung,"
+        " Kündigungsfrist 6 Monate.\n"
+        "– Anbindung: 0,00 € jährlich, einmalig 1.500,00 € – einmalig im ersten Jahr\n"
+        "– Betrieb: 2.400,00 € jährlich – jährliche Pauschale\n"
+        "Jährliches Entgelt: 2.400,00 €; im ersten Jahr einschließlich einmaliger"
+        " Kosten: 3.900,00 €."
+    )
     assert contract["annual_cents"] == 240_000
     assert contract["first_year_cents"] == 390_000
     final = await drive(client, parties, contract, "terminated")
