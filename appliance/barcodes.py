@@ -51,12 +51,7 @@ _ZXING_FORMATS = {
     "DataMatrix": BarcodeFormat.DATAMATRIX,
     "PDF417": BarcodeFormat.PDF417,
 }
-_WANTED = (
-    zxingcpp.BarcodeFormat.Code128
-    | zxingcpp.BarcodeFormat.QRCode
-    | zxingcpp.BarcodeFormat.DataMatrix
-    | zxingcpp.BarcodeFormat.PDF417
-)
+_WANTED = zxingcpp.barcode_formats_from_str("Code128,QRCode,DataMatrix,PDF417")
 
 
 class ZxingReader:
@@ -64,14 +59,56 @@ class ZxingReader:
 
     def read(self, grey: Array) -> Reading:
         found = zxingcpp.read_barcodes(
-            grey, formats=_WANTED, text_mode=zxingcpp.TextMode.Plain, return_errors=True
+            grey,
+            formats=_WANTED,
+            text_mode=zxingcpp.TextMode.Plain,
+            return_errors=True,
         )
+        valid = [b for b in found if b.valid]
         codes = [
             (_ZXING_FORMATS.get(b.format.name, BarcodeFormat.OTHER), b.text)
-            for b in found
-            if b.valid
+            for b in valid
         ]
-        return Reading(codes, sum(1 for b in found if not b.valid))
+        boxes = [_box(b.position) for b in valid]
+        misses = [
+            b
+            for b in found
+            if not b.valid and _plausible(b) and not _inside(_centre(b.position), boxes)
+        ]
+        return Reading(codes, len(misses))
+
+
+def _box(position: Any) -> tuple[float, float, float, float]:
+    points = [
+        position.top_left,
+        position.top_right,
+        position.bottom_left,
+        position.bottom_right,
+    ]
+    xs, ys = [p.x for p in points], [p.y for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _plausible(found: Any) -> bool:
+    """A located but undecodable symbol that looks like one: square symbologies must
+    be roughly square (a table's corners can pass for QR finder patterns)."""
+    if found.format.name not in ("QRCode", "DataMatrix"):
+        return True
+    left, top, right, bottom = _box(found.position)
+    width, height = right - left, bottom - top
+    return bool(height > 0 and 0.6 <= width / height <= 1.67)
+
+
+def _centre(position: Any) -> tuple[float, float]:
+    left, top, right, bottom = _box(position)
+    return (left + right) / 2, (top + bottom) / 2
+
+
+def _inside(
+    point: tuple[float, float], boxes: list[tuple[float, float, float, float]]
+) -> bool:
+    x, y = point
+    return any(b[0] <= x <= b[2] and b[1] <= y <= b[3] for b in boxes)
 
 
 _ZBAR_FORMATS = {

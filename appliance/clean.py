@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from appliance._exec import tesseract
+from appliance import orientation
 from appliance.images import frames
 from appliance.pages import Page
 from appliance.settings import PipelineSettings
@@ -46,7 +46,7 @@ def clean_page(page: Page, settings: PipelineSettings, work_dir: Path) -> Page:
     blank = is_blank(grey, page.dpi)
     turn = 0
     if not blank and settings.profile.fix_orientation:
-        turn = _orientation(binary, page, work_dir)
+        turn = _orientation(binary, page.dpi)
         if turn:
             pixels, binary = _turn(pixels, turn), _turn(binary, turn)
     archive = _save_archive(pixels, mode, page, settings, work_dir)
@@ -83,20 +83,27 @@ def paper_mask(small: Array) -> Array:
 
 
 def estimate_skew(small: Array) -> float:
-    """Text skew in degrees by maximising the sharpness of the row projection."""
+    """Text skew in degrees by maximising the sharpness of the line projection, for
+    lines across the page or, on a sheet fed sideways, along it."""
     _, ink = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     if int(ink.sum()) < 0.002 * ink.size:
         return 0.0
-    best = _best_angle(ink, np.arange(-MAX_SKEW, MAX_SKEW + 0.01, 0.5))
-    return _best_angle(ink, np.arange(best - 0.5, best + 0.51, 0.1))
+    coarse = np.arange(-MAX_SKEW, MAX_SKEW + 0.01, 0.5)
+    across, along = _best_angle(ink, coarse, axis=1), _best_angle(ink, coarse, axis=0)
+    axis, (angle, _) = (1, across) if across[1] >= along[1] else (0, along)
+    fine = np.arange(angle - 0.5, angle + 0.51, 0.1)
+    return _best_angle(ink, fine, axis=axis)[0]
 
 
-def _best_angle(ink: Array, angles: NDArray[np.float64]) -> float:
+def _best_angle(
+    ink: Array, angles: NDArray[np.float64], *, axis: int
+) -> tuple[float, float]:
     scores = []
     for angle in angles:
-        rows = rotate(ink, float(angle), fill=0).sum(axis=1, dtype=np.int64)
-        scores.append(float(np.square(np.diff(rows)).sum()))
-    return float(angles[int(np.argmax(scores))])
+        profile = rotate(ink, float(angle), fill=0).sum(axis=axis, dtype=np.int64)
+        scores.append(float(np.square(np.diff(profile)).sum()))
+    best = int(np.argmax(scores))
+    return float(angles[best]), scores[best]
 
 
 def rotate(pixels: Array, angle: float, *, fill: int = 255) -> Array:
@@ -111,8 +118,9 @@ def rotate(pixels: Array, angle: float, *, fill: int = 255) -> Array:
 
 def crop_to_paper(pixels: Array, paper: Array, scale: float) -> tuple[Array, bool]:
     """Cut away the dark background beside the sheet; the sheet's own margin stays."""
-    rows = np.flatnonzero(paper.mean(axis=1) > 0.9 * 255)
-    cols = np.flatnonzero(paper.mean(axis=0) > 0.9 * 255)
+    row_cover, col_cover = paper.sum(axis=1), paper.sum(axis=0)
+    rows = np.flatnonzero(row_cover >= 0.9 * row_cover.max())
+    cols = np.flatnonzero(col_cover >= 0.9 * col_cover.max())
     if rows.size == 0 or cols.size == 0:
         return pixels, False
     if (
@@ -142,7 +150,7 @@ def is_blank(grey: Array, dpi: int) -> bool:
     """
     height, width = grey.shape
     inner = grey[height // 20 : -height // 20, width // 20 : -width // 20]
-    paper_level = float(np.percentile(inner, 90))
+    paper_level = float(np.percentile(inner[::4, ::4], 90))
     dark = (inner < paper_level * 0.55).astype(np.uint8)
     ink = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
@@ -152,13 +160,9 @@ def is_blank(grey: Array, dpi: int) -> bool:
     return marks < 5
 
 
-def _orientation(binary: Array, page: Page, work_dir: Path) -> int:
-    probe = work_dir / f"{page.number:04d}_osd.png"
-    factor = min(1.0, 150 / page.dpi)
-    small = cv2.resize(binary, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
-    cv2.imwrite(str(probe), small, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-    degrees, confidence = tesseract.orientation(probe, timeout=60)
-    return degrees if confidence >= 2.0 and degrees in (90, 180, 270) else 0
+def _orientation(binary: Array, dpi: int) -> int:
+    degrees, confidence = orientation.detect(binary, dpi)
+    return degrees if confidence >= 1.5 else 0
 
 
 def _turn(pixels: Array, degrees: int) -> Array:

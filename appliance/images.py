@@ -22,7 +22,11 @@ def frames(path: Path, *, max_megapixels: int) -> Iterator[Image.Image]:
             # We check the size ourselves below, with a German message.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(path)
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise BadInput(
+            f"„{path.name}“ ist viel zu groß ({exc}). Bitte mit geringerer Auflösung scannen."
+        ) from exc
+    except UnidentifiedImageError as exc:
         raise BadInput(f"„{path.name}“ ist kein lesbares Bild.") from exc
     except OSError as exc:
         raise BadInput(f"„{path.name}“ kann nicht gelesen werden: {exc}") from exc

@@ -1,8 +1,10 @@
 """The Kodak PATCH T (transfer patch) separator: four parallel bars, narrow-wide-
 narrow-wide (2 mm and 5 mm, 2 mm gaps, 20 mm in all, at least 19 mm long).
 
-Scan lines 1 mm apart are checked for that run pattern, across and along the page;
-a patch is found where enough consecutive lines agree on its position.
+Scan lines 1 mm apart are checked for that run pattern, across and along the page and
+in both reading directions (a sheet may be fed upside down or sideways; like every
+reader that does not know the feed direction, this takes a reversed Patch 3 for a
+PATCH T). A patch is found where enough consecutive lines agree on its position.
 """
 
 from __future__ import annotations
@@ -55,13 +57,18 @@ def _match_line(line: NDArray[np.bool_], mm: float) -> int | None:
     if starts.size == 0:
         return None
     runs = np.lib.stride_tricks.sliding_window_view(widths, 9)[starts - 1]
-    narrow = runs[:, [1, 2, 4, 5, 6]]
-    wide = runs[:, [3, 7]]
-    ok = (
-        ((narrow >= NARROW[0]) & (narrow <= NARROW[1])).all(axis=1)
-        & ((wide >= WIDE[0]) & (wide <= WIDE[1])).all(axis=1)
-        & (runs[:, 0] >= QUIET_MM)
-        & (runs[:, 8] >= QUIET_MM)
-    )
+    quiet = (runs[:, 0] >= QUIET_MM) & (runs[:, 8] >= QUIET_MM)
+    forward = _fits(runs, narrow=[1, 2, 4, 5, 6], wide=[3, 7])  # N W N W
+    backward = _fits(runs, narrow=[2, 3, 4, 6, 7], wide=[1, 5])  # W N W N, upside down
+    ok = quiet & (forward | backward)
     hits = np.flatnonzero(ok)
     return int(bounds[starts[hits[0]] - 1]) if hits.size else None
+
+
+def _fits(
+    runs: NDArray[np.float64], *, narrow: list[int], wide: list[int]
+) -> NDArray[np.bool_]:
+    n, w = runs[:, narrow], runs[:, wide]
+    narrow_ok = ((n >= NARROW[0]) & (n <= NARROW[1])).all(axis=1)
+    wide_ok = ((w >= WIDE[0]) & (w <= WIDE[1])).all(axis=1)
+    return np.asarray(narrow_ok & wide_ok, dtype=np.bool_)

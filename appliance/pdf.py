@@ -49,8 +49,9 @@ def image_pdf(document: Document) -> pikepdf.Pdf:
 
 
 def page_digest(page: pikepdf.Page) -> str:
-    """SHA-256 over what a reader sees of a page: its content streams (decoded), its
-    XObjects (image and text-layer bytes as stored) and its media box."""
+    """SHA-256 over what a reader sees of a page: its content streams and text layer
+    (decoded, so recompression does not matter), its image bytes as embedded, and its
+    media box."""
     digest = hashlib.sha256(repr([float(v) for v in page.mediabox]).encode())
     contents = page.obj.get("/Contents")
     streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
@@ -61,8 +62,12 @@ def page_digest(page: pikepdf.Page) -> str:
         "/XObject", pikepdf.Dictionary()
     )
     for name in sorted(xobjects.keys()):
+        xobject = xobjects[name]
         digest.update(name.encode())
-        digest.update(xobjects[name].read_raw_bytes())
+        if xobject.get("/Subtype") == pikepdf.Name.Image:
+            digest.update(xobject.read_raw_bytes())  # JPEG/CCITT/PNG bytes as embedded
+        else:
+            digest.update(xobject.read_bytes())  # the text layer, however compressed
     return digest.hexdigest()
 
 

@@ -203,15 +203,16 @@ def scan(
     """What a scanner makes of a sheet: rotation, dark border, low contrast, noise."""
     rng = np.random.default_rng(seed)
     dpi_mm = page.width / A4_MM[0]
-    sheet = page.rotate(
-        skew, resample=Image.Resampling.BILINEAR, expand=False, fillcolor=250
-    )
     if border_mm:
         pad = round(border_mm * dpi_mm)
-        canvas = Image.new("L", (sheet.width + 2 * pad, sheet.height + 2 * pad), 25)
-        mask = Image.new("L", sheet.size, 255).rotate(skew, expand=False, fillcolor=0)
-        canvas.paste(sheet, (pad, pad), mask)
-        sheet = canvas
+        mask = Image.new("L", page.size, 255).rotate(skew, expand=True, fillcolor=0)
+        turned = page.rotate(
+            skew, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=25
+        )
+        sheet = Image.new("L", (turned.width + 2 * pad, turned.height + 2 * pad), 25)
+        sheet.paste(turned, (pad, pad), mask)
+    else:
+        sheet = page.rotate(skew, resample=Image.Resampling.BILINEAR, fillcolor=250)
     pixels = np.asarray(sheet, dtype=np.float32)
     pixels = 255 - (255 - pixels) * contrast
     if show_through:
@@ -222,12 +223,12 @@ def scan(
             )
             < 128
         )
-    pixels += rng.normal(0, noise, pixels.shape)
+    pixels += rng.standard_normal(pixels.shape, dtype=np.float32) * noise
     speckles = rng.random(pixels.shape) < 0.0005
     pixels[speckles] = 40
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), mode="L")
 
 
 def save(image: Image.Image, path: Path, dpi: int) -> Path:
-    image.save(path, dpi=(dpi, dpi))
+    image.save(path, dpi=(dpi, dpi), compress_level=1)
     return path

@@ -22,7 +22,7 @@ class ScanProfile(
     name: str = "Standard"
     resolution: Annotated[int, Meta(ge=100, le=600)] = 300
     mode: Literal["color", "gray", "lineart"] = "gray"
-    paper: Literal["A4", "A5", "letter"] = "A4"
+    paper: Literal["A4", "A5", "letter", "scan-area"] = "A4"  # scan-area: all of it
     source: Literal["flatbed", "adf", "adf-duplex"] = "adf"
     drop_blank_pages: bool = True
     fix_orientation: bool = True

@@ -63,6 +63,10 @@ def device_options(device: str) -> dict[str, str]:
     found = dict(options)
     if full:
         found["source"] = full[0]
+    for axis, maximum in re.findall(
+        r"^\s+-([xy]) [\d.]+\.\.([\d.]+)mm", text, re.MULTILINE
+    ):
+        found[axis] = maximum
     return found
 
 
