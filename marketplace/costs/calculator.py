@@ -85,18 +85,27 @@ def round_div(numerator: int, denominator: int) -> int:
     return (2 * numerator + denominator) // (2 * denominator)
 
 
-def graduated_case_cost(tiers: Sequence[CaseTier], cases: int) -> int:
-    """Each case is priced by the tier it falls in. Cases beyond the last bounded
-    tier are priced at the last tier's rate (validation requires an open last tier)."""
-    cost, lower = 0, 0
+def case_tiers_used(tiers: Sequence[CaseTier], cases: int) -> list[tuple[int, int]]:
+    """(number of cases, cents per case) for each tier the cases reach, in order.
+    Cases beyond the last bounded tier are priced at the last tier's rate
+    (validation requires an open last tier)."""
+    used: list[tuple[int, int]] = []
+    lower = 0
     for tier in tiers:
+        if lower >= cases:
+            return used
         upper = cases if tier.up_to is None else min(cases, tier.up_to)
         if upper > lower:
-            cost += (upper - lower) * tier.cents_per_case
+            used.append((upper - lower, tier.cents_per_case))
             lower = upper
-        if lower >= cases:
-            return cost
-    return cost + (cases - lower) * tiers[-1].cents_per_case
+    if cases > lower:
+        used.append((cases - lower, tiers[-1].cents_per_case))
+    return used
+
+
+def graduated_case_cost(tiers: Sequence[CaseTier], cases: int) -> int:
+    """Each case is priced by the tier it falls in."""
+    return sum(count * cents for count, cents in case_tiers_used(tiers, cases))
 
 
 class LandSplit:
@@ -226,24 +235,30 @@ def _per_inhabitant(component: PerInhabitant, population: int) -> QuoteItem:
         annual_cents=amount,
         explanation=(
             f"{_de(population)} Einwohner × "
-            f"{_de_cents(component.cents_per_1000_inhabitants)} je 1.000 Einwohner{note}"
+            f"{_de_rate(component.cents_per_1000_inhabitants)} = {_de_cents(raw)}"
+            f"{note}"
         ),
     )
 
 
 def _per_case(component: PerCase, cases: int) -> QuoteItem:
     billable = max(0, cases - component.included_cases)
-    amount = graduated_case_cost(component.tiers, billable)
+    used = case_tiers_used(component.tiers, billable)
+    amount = sum(count * cents for count, cents in used)
     included = (
         f", davon {_de(component.included_cases)} inklusive"
         if component.included_cases
         else ""
     )
+    steps = " + ".join(f"{_de(count)} × {_de_cents(cents)}" for count, cents in used)
     return QuoteItem(
         kind="per_case",
         label=component.label,
         annual_cents=amount,
-        explanation=f"{_de(cases)} Fälle pro Jahr{included}, gestaffelt",
+        explanation=(
+            f"{_de(cases)} Fälle pro Jahr{included}: "
+            f"{steps or 'keine berechneten Fälle'}"
+        ),
     )
 
 
@@ -284,6 +299,13 @@ def _land_share(component: LandShare, land_split: LandSplit) -> QuoteItem:
 
 def _de(value: int) -> str:
     return f"{value:,}".replace(",", ".")
+
+
+def _de_rate(cents_per_1000: int) -> str:
+    """A price per inhabitant given per 1,000 inhabitants, in cents: 2500 -> 2,5 ct."""
+    whole, rest = divmod(cents_per_1000, 1000)
+    fraction = f",{rest:03d}".rstrip("0") if rest else ""
+    return f"{_de(whole)}{fraction} ct"
 
 
 def _de_cents(cents: int) -> str:

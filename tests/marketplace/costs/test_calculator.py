@@ -45,6 +45,7 @@ def test_split_parts_add_up_exactly(total: int, weights: list[tuple[str, int]]) 
     part is negative, and each part is within one cent of its exact share."""
     parts = split_exact(total, weights)
     assert sum(parts.values()) == total
+    assert all(part >= 0 for part in parts.values())
     weight_sum = sum(w for _, w in weights)
     for key, weight in weights:
         exact_floor = total * weight // weight_sum
@@ -143,7 +144,13 @@ def test_quote_itemises_every_component() -> None:
     assert by_kind["per_case"].annual_cents == 1000 * 100 + 1000 * 50
     assert result.annual_cents == 240_000 + 1_540_233 + 150_000
     assert result.first_year_cents == result.annual_cents + 150_000
-    assert "616.093 Einwohner" in by_kind["per_inhabitant"].explanation
+    assert by_kind["per_inhabitant"].explanation == (
+        "616.093 Einwohner × 2,5 ct = 15.402,33 €"
+    )
+    assert by_kind["per_case"].explanation == (
+        "2.100 Fälle pro Jahr, davon 100 inklusive: 1.000 × 1,00 € + 1.000 × 0,50 €"
+    )
+    assert by_kind["one_off"].explanation == "einmalig im ersten Jahr"
     assert not result.cost_neutral
 
 
@@ -351,7 +358,9 @@ def test_included_cases_are_free_and_no_estimate_means_no_cases() -> None:
     model = CostModel(components=[component])
     few = quote(model, ags="x", population=10**6, expected_cases=400, land_split=split)
     assert few.annual_cents == 0
-    assert "davon 500 inklusive" in few.items[0].explanation
+    assert few.items[0].explanation == (
+        "400 Fälle pro Jahr, davon 500 inklusive: keine berechneten Fälle"
+    )
     unknown = quote(
         model, ags="x", population=10**6, expected_cases=None, land_split=split
     )
@@ -410,3 +419,26 @@ def test_tie_break_is_stable_across_orderings_of_equal_remainders() -> None:
     whatever the key names are."""
     assert split_exact(3, [("z", 1), ("a", 1)]) == {"z": 2, "a": 1}
     assert share_of(3, [("z", 1), ("a", 1)], "a") == 1
+
+
+@pytest.mark.parametrize(
+    ("rate", "text"),
+    [
+        (2_500, "1.000 Einwohner × 2,5 ct = 25,00 €"),
+        (1_000, "1.000 Einwohner × 1 ct = 10,00 €"),
+        (150, "1.000 Einwohner × 0,15 ct = 1,50 €"),
+        (12_345, "1.000 Einwohner × 12,345 ct = 123,45 €"),
+    ],
+)
+def test_per_inhabitant_explains_the_rate_per_person(rate: int, text: str) -> None:
+    """GIVEN a rate per 1,000 inhabitants THEN the explanation names the exact rate
+    per person in cents, German style, and the product."""
+    component = PerInhabitant(label="E", cents_per_1000_inhabitants=rate)
+    result = quote(
+        CostModel(components=[component]),
+        ags="x",
+        population=1000,
+        expected_cases=0,
+        land_split=_split_for("14", [("x", 1)], "x"),
+    )
+    assert result.items[0].explanation == text

@@ -230,4 +230,6 @@ async def test_expected_cases_change_the_per_case_item(
     assert response.status_code == 200, response.text
     item = response.json()["items"][0]
     assert item["annual_cents"] == 1000 * 120 + 1500 * 80
-    assert item["explanation"].startswith("2.500 Fälle pro Jahr")
+    assert item["explanation"] == (
+        "2.500 Fälle pro Jahr: 1.000 × 1,20 € + 1.500 × 0,80 €"
+    )
