@@ -191,7 +191,7 @@ async def quote_offer_version(
         if model is None:
             raise NotFound(f"Die Angebotsversion {version_id} gibt es nicht.")
         quoter = await Quoter.for_municipality(conn, ags)
-    return quoter.quote(model, expected_cases=expected_cases)
+    return quoter.quote(validate_cost_model(model), expected_cases=expected_cases)
 
 
 async def quote_model(db: Database, request: QuoteRequest) -> Quote:

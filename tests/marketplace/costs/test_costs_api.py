@@ -233,3 +233,31 @@ async def test_expected_cases_change_the_per_case_item(
     assert item["explanation"] == (
         "2.500 Fälle pro Jahr: 1.000 × 1,20 € + 1.500 × 0,80 €"
     )
+
+
+async def test_a_stored_model_with_an_unknown_key_year_is_refused_clearly(
+    client: AsyncTestClient[Litestar], seed_offer: SeedOffer
+) -> None:
+    """GIVEN a published version whose stored model names a key year this release
+    does not bundle WHEN it is priced THEN a German 422, not a server error."""
+    version_id = await seed_offer()
+    model = (
+        '{"components": [{"kind": "land_share", "label": "L",'
+        ' "annual_total_cents": 100, "key_year": 2099}]}'
+    )
+    async with client.app.state.db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO offer_versions (offer_id, version, status, title, description,"
+            " legal_route, cost_model, contract_template, notice_period_months,"
+            " created_at, published_at) SELECT offer_id, 2, 'published', title,"
+            " description, legal_route, ?, contract_template, 6, created_at,"
+            " created_at FROM offer_versions WHERE id = ?",
+            (model, version_id),
+        )
+        async with conn.execute("SELECT max(id) FROM offer_versions") as cur:
+            row = await cur.fetchone()
+    response = await client.get(
+        f"/api/v1/offer-versions/{row[0]}/quote", params={"ags": "14713000"}
+    )
+    assert response.status_code == 422
+    assert "2099" in response.json()["detail"]
