@@ -103,3 +103,5 @@ class OutboxSettings(
     backoff_cap: Annotated[float, Meta(gt=0)] = 900.0
     max_attempts: Annotated[int, Meta(ge=1)] = 20
     poll_seconds: Annotated[float, Meta(gt=0)] = 2.0
+    # free space the outbox never fills, so deliveries can always be recorded
+    reserve_bytes: Annotated[int, Meta(ge=0)] = 64 * 1024 * 1024

@@ -49,6 +49,8 @@ CREATE INDEX IF NOT EXISTS documents_due ON documents (state, next_attempt_at);
 """
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _CHUNK = 1024 * 1024
+# SQLite reports a full disk on some file systems (tmpfs) only as an I/O error.
+_NEARLY_FULL = 1024 * 1024
 
 
 def _stamp() -> str:
@@ -58,8 +60,15 @@ def _stamp() -> str:
 class Outbox:
     """The outbox in ``folder``: ``outbox.sqlite3`` and ``documents/<sha256>.pdf``."""
 
-    def __init__(self, folder: Path, *, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        reserve_bytes: int = 0,
+        clock: Callable[[], float] = time.time,
+    ):
         self.folder = folder
+        self.reserve_bytes = reserve_bytes
         self.documents = folder / "documents"
         self.clock = clock
         self.documents.mkdir(parents=True, exist_ok=True)
@@ -97,34 +106,57 @@ class Outbox:
     # Taking documents in ----------------------------------------------------------
 
     def commit(self, pdf: Path, metadata: DocumentMetadata) -> Entry:
-        """Copy ``pdf`` into the outbox durably and record it; idempotent by hash."""
+        """Copy ``pdf`` into the outbox durably and record it; idempotent by hash.
+
+        A document is refused while taking it would leave less than
+        ``reserve_bytes`` free: the reserve keeps room for the bookkeeping of
+        deliveries, so a full outbox can always drain.
+        """
         try:
+            if _free_bytes(self.folder) - pdf.stat().st_size < self.reserve_bytes:
+                raise OutboxFull(_full_message(pdf))
             sha256, target = self._copy(pdf)
-            with self._transaction() as conn:
-                conn.execute(
-                    "INSERT OR IGNORE INTO documents (sha256, file, metadata, state,"
-                    " next_attempt_at, committed_at) VALUES (?, ?, ?, 'pending', ?, ?)",
-                    (
-                        sha256,
-                        target.name,
-                        msgspec.json.encode(metadata).decode(),
-                        self.clock(),
-                        _stamp(),
-                    ),
-                )
         except OSError as exc:
             if exc.errno in _FULL_ERRNOS:
                 raise OutboxFull(_full_message(pdf)) from exc
             raise OutboxError(
                 f"{pdf.name} konnte nicht in den Postausgang übernommen werden: {exc}"
             ) from exc
+        try:
+            self._record(sha256, target, metadata)
         except sqlite3.OperationalError as exc:
-            if "full" in str(exc):
+            self._drop_orphan(sha256, target)
+            if "full" in str(exc) or _free_bytes(self.folder) < _NEARLY_FULL:
                 raise OutboxFull(_full_message(pdf)) from exc
-            raise
+            raise OutboxError(
+                f"{pdf.name} konnte nicht in den Postausgang übernommen werden: {exc}"
+            ) from exc
         found = self.get(sha256)
         assert found is not None
         return found
+
+    def _drop_orphan(self, sha256: str, target: Path) -> None:
+        """Remove a copy whose row was not written, to give the space back."""
+        try:
+            known = self.get(sha256) is not None
+        except sqlite3.Error:
+            return  # cannot tell; a later commit of the same document reuses it
+        if not known:
+            target.unlink(missing_ok=True)
+
+    def _record(self, sha256: str, target: Path, metadata: DocumentMetadata) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO documents (sha256, file, metadata, state,"
+                " next_attempt_at, committed_at) VALUES (?, ?, ?, 'pending', ?, ?)",
+                (
+                    sha256,
+                    target.name,
+                    msgspec.json.encode(metadata).decode(),
+                    self.clock(),
+                    _stamp(),
+                ),
+            )
 
     def _copy(self, pdf: Path) -> tuple[str, Path]:
         digest = hashlib.sha256()
@@ -226,6 +258,18 @@ class Outbox:
                 (state.value, reason, due, sha256),
             )
 
+    def purge_delivered(self) -> int:
+        """Remove the files of delivered documents (the marketplace holds them and
+        the receipt is kept); returns how many files were removed."""
+        removed = 0
+        for entry in self.entries(State.DELIVERED, limit=1_000_000):
+            with suppress(FileNotFoundError):
+                self.path(entry).unlink()
+                removed += 1
+        if removed:
+            _fsync_dir(self.documents)
+        return removed
+
     def retry(self, sha256: str) -> bool:
         """Put a dead letter back in line, due now; ``False`` if it is no dead letter."""
         with self._transaction() as conn:
@@ -258,6 +302,11 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _free_bytes(folder: Path) -> int:
+    stat = os.statvfs(folder)
+    return stat.f_bavail * stat.f_frsize
 
 
 def _full_message(pdf: Path) -> str:
