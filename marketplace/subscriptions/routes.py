@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Response, Router, delete, get, patch, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, PathParameter
 
 from marketplace.dependencies import DB, Caller
@@ -26,6 +27,11 @@ SubscriptionKey = Annotated[
     "/subscriptions/{subscription_id:str}",
     summary="Abonnement anlegen (idempotent: 201 neu, 200 identisch, 409 Konflikt)",
     status_code=200,
+    responses={
+        201: ResponseSpec(
+            Subscription, description="Neu angelegt", generate_examples=False
+        )
+    },
 )
 async def put_subscription(
     db: DB,
