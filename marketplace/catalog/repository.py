@@ -4,7 +4,8 @@ touches the database; every function takes a connection from the caller."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, NamedTuple
 
 import msgspec
@@ -21,6 +22,7 @@ from marketplace.catalog.schemas import (
     Service,
     ServiceIn,
 )
+from marketplace.catalog.search import BAND_SQL
 from marketplace.costs.schemas import CostModel
 from marketplace.db import Connection, Row
 
@@ -48,6 +50,16 @@ async def _one(conn: Connection, sql: str, params: Params = ()) -> Row | None:
 async def _all(conn: Connection, sql: str, params: Params = ()) -> list[Row]:
     async with conn.execute(sql, params) as cur:
         return list(await cur.fetchall())
+
+
+@asynccontextmanager
+async def snapshot(conn: Connection) -> AsyncIterator[None]:
+    """Several reads on a reader connection that see one committed state."""
+    await conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        await conn.execute("COMMIT")
 
 
 # Länder ---------------------------------------------------------------------------
@@ -93,6 +105,11 @@ async def get_provider(conn: Connection, provider_id: str) -> Provider | None:
         (provider_id,),
     )
     return Provider(**dict(row)) if row else None
+
+
+async def provider_names(conn: Connection) -> dict[str, str]:
+    rows = await _all(conn, "SELECT id, name FROM providers")
+    return {row[0]: row[1] for row in rows}
 
 
 async def list_providers(conn: Connection) -> list[Provider]:
@@ -276,8 +293,14 @@ async def set_current(conn: Connection, offer_id: int, version_id: int) -> None:
     """Make ``version_id`` the searchable version of its offer (index row included)."""
     await remove_current(conn, offer_id)
     await conn.execute(
-        "INSERT INTO catalog_current (offer_id, offer_version_id) VALUES (?, ?)",
-        (offer_id, version_id),
+        "INSERT INTO catalog_current (offer_id, offer_version_id, service_id,"
+        " provider_id, land_code, topic, maturity, leika_key, price_band, sort_key)"
+        " SELECT o.id, v.id, s.id, p.id, COALESCE(v.land_code, p.land_code), s.topic,"
+        f" s.maturity, s.leika_key, {BAND_SQL}, s.title || char(31) || p.name"
+        " FROM offer_versions v JOIN offers o ON o.id = v.offer_id"
+        " JOIN services s ON s.id = o.service_id JOIN providers p ON p.id = o.provider_id"
+        " WHERE v.id = ? AND o.id = ?",
+        (version_id, offer_id),
     )
     await conn.execute(
         "INSERT INTO catalog_fts (rowid, title, service_title, body)"

@@ -1,28 +1,24 @@
-"""Catalog search over the current published offer versions: full text, facet
-filters, facet counts and relevance order, in two queries per search.
+"""Catalog search over the current published offer versions: full text (see
+``fulltext``), facet filters, facet counts and relevance order.
 
-Two FTS5 indexes hold the same text (see migrations 0002 and 0003):
-``catalog_words`` (unicode61, case and diacritics folded, prefix indexes) and
-``catalog_fts`` (trigrams, which find parts of German compounds). A word the user
-typed matches an offer when it begins a word of the offer's text ("Bewohner"),
-or, from three letters on, appears anywhere in it ("park" in
-"Bewohnerparkausweis"); all words must match. Common spellings are tried as well:
-"ss" for "ß" and "ae", "oe", "ue" for "ä", "ö", "ü". Relevance is the sum of both
-bm25 scores with titles weighted above the body, so whole-word matches in a
-title come first.
-
-User text never reaches FTS5 syntax: it is cut into runs of letters and digits,
-and each run is quoted as an FTS5 string.
+``catalog_current`` holds one row per offer in the catalog with its facet values,
+so filtering and counting read one narrow table. Relevance is the bm25 score in
+the word index (titles weighted above the body) for offers where every word
+begins a word of the text; offers matched by parts of words follow. Without a
+text the order is by service title and provider. Facet counts of a query do not change
+while the catalog does not, so ``FacetCache`` keeps them per catalog generation
+(a counter the database raises with every change to ``catalog_current``): turning
+pages, or the next visitor with the same filters, costs no recount.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from collections import OrderedDict
 from typing import Any
 
 import msgspec
 
+from marketplace.catalog.fulltext import Term, terms
 from marketplace.catalog.schemas import FacetValue, SearchHit, SearchQuery
 from marketplace.costs.schemas import CostModel
 from marketplace.db import Connection
@@ -35,7 +31,8 @@ PRICE_BANDS = {
     "ueber-20000": "über 20.000 €",
     "unbekannt": "ohne Richtpreis",
 }
-_BAND_SQL = (
+# The band of a version's Richtpreis (``v``: offer_versions), as set_current stores it.
+BAND_SQL = (
     "CASE WHEN v.reference_annual_cents IS NULL THEN 'unbekannt'"
     " WHEN v.reference_annual_cents = 0 THEN 'kostenfrei'"
     " WHEN v.reference_annual_cents <= 100000 THEN 'bis-1000'"
@@ -44,83 +41,35 @@ _BAND_SQL = (
     " ELSE 'ueber-20000' END"
 )
 _WEIGHTS = "10.0, 8.0, 1.0"  # title, service_title, body
-_WORD = re.compile(r"[^\W_]+")  # runs of letters and digits
-_TRANSCRIBED = re.compile(r"([aou])e")
-MAX_WORDS = 8
-MAX_WORD_LENGTH = 40
+Counts = tuple[int, dict[str, dict[str, int]]]
 
 
-@dataclass(frozen=True)
-class Term:
-    """One word of the user's text as FTS5 expressions for both indexes."""
-
-    words: str  # MATCH expression for catalog_words (prefix match)
-    trigrams: str | None  # for catalog_fts (substring match); None below 3 letters
-
-
-def spellings(word: str) -> list[str]:
-    """The word and its common alternative spellings, lower case, no duplicates."""
-    word = word.lower()[:MAX_WORD_LENGTH]
-    umlauts = _TRANSCRIBED.sub(lambda m: {"a": "ä", "o": "ö", "u": "ü"}[m[1]], word)
-    candidates = [word, word.replace("ß", "ss"), word.replace("ss", "ß"), umlauts]
-    return list(dict.fromkeys(candidates))
-
-
-def terms(text: str) -> list[Term]:
-    """The FTS5 expressions for the first ``MAX_WORDS`` words of ``text``."""
-    found = []
-    for word in _WORD.findall(text)[:MAX_WORDS]:
-        variants = spellings(word)
-        long_variants = [v for v in variants if len(v) >= 3]
-        found.append(
-            Term(
-                words=" OR ".join(f"{_quoted(v)}*" for v in variants),
-                trigrams=" OR ".join(_quoted(v) for v in long_variants) or None,
-            )
-        )
-    return found
-
-
-def _quoted(word: str) -> str:
-    return '"' + word.replace('"', '""') + '"'
-
-
-def _any_of(expressions: list[str | None]) -> str | None:
-    present = [f"({e})" for e in expressions if e]
-    return " OR ".join(present) or None
-
-
-def _filtered(query: SearchQuery, *, ranked: bool) -> tuple[str, list[Any]]:
-    """The CTE body selecting matching current versions with their facet columns;
+def _matches(query: SearchQuery, *, ranked: bool) -> tuple[str, list[Any]]:
+    """``WITH ... m AS (...)``: the matching offers with their facet columns;
     with ``ranked`` also their relevance (lower is better)."""
     found = terms(query.q)
     params: list[Any] = []
-    rank = "0.0"
-    sql = ""
+    ctes, rank, source = "WITH", "0.0", "catalog_current cc"
+    filtering = found
     if ranked and found:
-        rank = "COALESCE(w.score, 0.0)"
-        sql += _rank_join("catalog_words", "w")
-        params.append(_any_of([t.words for t in found]))
-        trigrams = _any_of([t.trigrams for t in found])
-        if trigrams:
-            rank += " + COALESCE(t.score, 0.0)"
-            sql += _rank_join("catalog_fts", "t")
-            params.append(trigrams)
+        # The matches of the longest word, with their scores, drive the join;
+        # the other words filter.
+        driver = max(found, key=lambda t: len(t.words))
+        filtering = [t for t in found if t is not driver]
+        ctes = f"WITH sc AS MATERIALIZED ({_scores_sql(driver, len(found))}),"
+        rank = "sc.score"
+        source = "sc CROSS JOIN catalog_current cc ON cc.offer_version_id = sc.id"
+        params.append(" AND ".join(f"({t.words})" for t in found))
+        params += [driver.words] if len(found) > 1 else []
+        params += [driver.trigrams] if driver.trigrams else []
     sql = (
-        "SELECT v.id AS vid, o.id AS offer_id, s.id AS service_id,"
-        " COALESCE(v.land_code, p.land_code) AS land, s.topic AS topic,"
-        f" p.id AS provider, s.maturity AS maturity, {_BAND_SQL} AS band,"
-        f" {rank} AS rank FROM catalog_current cc"
-        " JOIN offer_versions v ON v.id = cc.offer_version_id"
-        " JOIN offers o ON o.id = cc.offer_id"
-        " JOIN services s ON s.id = o.service_id"
-        " JOIN providers p ON p.id = o.provider_id" + sql
+        "SELECT cc.offer_version_id AS vid, cc.offer_id, cc.service_id,"
+        " cc.land_code AS land, cc.topic, cc.provider_id AS provider, cc.maturity,"
+        f" cc.price_band AS band, cc.sort_key, {rank} AS rank FROM {source} WHERE 1"
     )
-    sql += " WHERE o.withdrawn_at IS NULL"
-    for term in found:
-        sql += (
-            " AND v.id IN (SELECT rowid FROM catalog_words WHERE catalog_words MATCH ?"
-        )
+    for term in filtering:
+        sql += " AND cc.offer_version_id IN (SELECT rowid FROM catalog_words"
+        sql += " WHERE catalog_words MATCH ?"
         params.append(term.words)
         if term.trigrams:
             sql += " UNION SELECT rowid FROM catalog_fts WHERE catalog_fts MATCH ?"
@@ -130,31 +79,43 @@ def _filtered(query: SearchQuery, *, ranked: bool) -> tuple[str, list[Any]]:
         if value is not None:
             sql += f" AND {clause}"
             params.append(value)
-    return sql, params
+    materialized = "" if ranked else "MATERIALIZED "
+    return f"{ctes} m AS {materialized}({sql})", params
 
 
-def _rank_join(table: str, alias: str) -> str:
+def _scores_sql(driver: Term, words: int) -> str:
+    """The driving word's matches with their relevance: the bm25 score in the
+    word index where all ``words`` begin words of the text, else 0 (after those)."""
+    parts = [
+        f"SELECT rowid AS id, bm25(catalog_words, {_WEIGHTS}) AS score"
+        " FROM catalog_words WHERE catalog_words MATCH ?"
+    ]
+    if words > 1:  # else the first part has all the driver's word matches
+        parts.append("SELECT rowid, 0.0 FROM catalog_words WHERE catalog_words MATCH ?")
+    if driver.trigrams:
+        parts.append("SELECT rowid, 0.0 FROM catalog_fts WHERE catalog_fts MATCH ?")
+    if len(parts) == 1:  # rowids are unique; and bm25 must not be flattened away
+        return parts[0]
     return (
-        f" LEFT JOIN (SELECT rowid AS id, bm25({table}, {_WEIGHTS}) AS score"
-        f" FROM {table} WHERE {table} MATCH ?) {alias} ON {alias}.id = v.id"
+        f"SELECT id, MIN(score) AS score FROM ({' UNION ALL '.join(parts)}) GROUP BY id"
     )
 
 
 def _filters(query: SearchQuery) -> dict[str, object]:
     return {
-        "COALESCE(v.land_code, p.land_code) = ?": query.land,
-        "s.topic = ?": query.topic,
-        "p.id = ?": query.provider,
-        "s.maturity = ?": query.maturity,
-        f"{_BAND_SQL} = ?": query.price_band,
-        "s.leika_key = ?": query.leika_key,
-        "s.id IN (SELECT service_id FROM service_life_situations"
+        "cc.land_code = ?": query.land,
+        "cc.topic = ?": query.topic,
+        "cc.provider_id = ?": query.provider,
+        "cc.maturity = ?": query.maturity,
+        "cc.price_band = ?": query.price_band,
+        "cc.leika_key = ?": query.leika_key,
+        "cc.service_id IN (SELECT service_id FROM service_life_situations"
         " WHERE life_situation = ?)": query.life_situation,
     }
 
 
 _FACETS_SQL = """
-WITH m AS MATERIALIZED ({filtered})
+{matches}
 SELECT 'total', NULL, COUNT(*) FROM m
 UNION ALL SELECT 'land', land, COUNT(*) FROM m WHERE land IS NOT NULL GROUP BY land
 UNION ALL SELECT 'topic', topic, COUNT(*) FROM m GROUP BY topic
@@ -167,26 +128,30 @@ UNION ALL SELECT 'life_situation', l.life_situation, COUNT(*) FROM m
 """
 
 _PAGE_SQL = """
-WITH m AS ({filtered})
-SELECT m.vid, m.offer_id, v.version, v.title, s.id AS service_id,
+{matches}, page AS (SELECT * FROM m ORDER BY {order} LIMIT ? OFFSET ?)
+SELECT page.vid, page.offer_id, v.version, v.title, s.id AS service_id,
   s.title AS service_title, s.leika_key, s.topic, s.maturity, s.trust_level,
-  p.id AS provider_id, p.name AS provider_name, m.land AS land_code, v.legal_route,
-  v.reference_annual_cents, v.cost_model
-FROM m JOIN offer_versions v ON v.id = m.vid
-JOIN services s ON s.id = m.service_id JOIN providers p ON p.id = m.provider
-ORDER BY m.rank, s.title, p.name, m.vid
-LIMIT ? OFFSET ?
+  p.id AS provider_id, p.name AS provider_name, page.land AS land_code,
+  v.legal_route, v.reference_annual_cents, v.cost_model
+FROM page JOIN offer_versions v ON v.id = page.vid
+JOIN services s ON s.id = page.service_id JOIN providers p ON p.id = page.provider
+ORDER BY {order}
 """
 
 
-async def facet_counts(
-    conn: Connection, query: SearchQuery
-) -> tuple[int, dict[str, dict[str, int]]]:
+async def generation(conn: Connection) -> int:
+    """The catalog's generation: changes whenever an offer enters or leaves it."""
+    async with conn.execute("SELECT generation FROM catalog_generation") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def facet_counts(conn: Connection, query: SearchQuery) -> Counts:
     """Total matches and, per facet, value -> count over the filtered set."""
-    filtered, params = _filtered(query, ranked=False)
+    matches, params = _matches(query, ranked=False)
     total = 0
     facets: dict[str, dict[str, int]] = {}
-    async with conn.execute(_FACETS_SQL.format(filtered=filtered), params) as cur:
+    async with conn.execute(_FACETS_SQL.format(matches=matches), params) as cur:
         for name, value, count in await cur.fetchall():
             if name == "total":
                 total = int(count)
@@ -197,11 +162,11 @@ async def facet_counts(
 
 async def page_of_hits(conn: Connection, query: SearchQuery) -> list[SearchHit]:
     """One page of matches, most relevant first (without a text: by title)."""
-    filtered, params = _filtered(query, ranked=True)
+    matches, params = _matches(query, ranked=True)
+    order = "rank, sort_key, vid" if terms(query.q) else "sort_key, vid"
     offset = (query.page - 1) * query.per_page
-    async with conn.execute(
-        _PAGE_SQL.format(filtered=filtered), [*params, query.per_page, offset]
-    ) as cur:
+    sql = _PAGE_SQL.format(matches=matches, order=order)
+    async with conn.execute(sql, [*params, query.per_page, offset]) as cur:
         rows = await cur.fetchall()
     return [_hit(row) for row in rows]
 
@@ -236,3 +201,44 @@ def facet_values(
         FacetValue(value=value, label=labels.get(value, value), count=count)
         for value, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
+
+
+class FacetCache:
+    """Facet counts by query (without its page) for one catalog generation;
+    the least recently used are dropped beyond ``size``."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self._size = size
+        self._generation = -1
+        self._entries: OrderedDict[tuple[object, ...], Counts] = OrderedDict()
+
+    async def counts(self, conn: Connection, query: SearchQuery) -> Counts:
+        current = await generation(conn)
+        if current != self._generation:
+            self._entries.clear()
+            self._generation = current
+        key = _facet_key(query)
+        found = self._entries.get(key)
+        if found is None:
+            found = await facet_counts(conn, query)
+            if self._generation == current:  # not cleared while counting
+                self._entries[key] = found
+                if len(self._entries) > self._size:
+                    self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(key)
+        return found
+
+
+def _facet_key(query: SearchQuery) -> tuple[object, ...]:
+    words = tuple(t.words for t in terms(query.q))
+    return (
+        words,
+        query.land,
+        query.topic,
+        query.life_situation,
+        query.provider,
+        query.maturity,
+        query.price_band,
+        query.leika_key,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import TypeVar
+from weakref import WeakKeyDictionary
 
 import msgspec
 
@@ -411,13 +412,14 @@ async def search_catalog(
 ) -> SearchPage:
     """Full-text search with facets; municipalities see their own price per hit.
 
-    Three queries and one quote per hit of the page, whatever the catalog's size.
+    A fixed number of queries and one quote per hit of the page, whatever the
+    catalog's size; all read from one snapshot, so counts and hits agree.
     """
     _check_query(query)
-    async with db.read() as conn:
-        total, counts = await search.facet_counts(conn, query)
+    async with db.read() as conn, repository.snapshot(conn):
+        total, counts = await _facet_cache(db).counts(conn, query)
         hits = await search.page_of_hits(conn, query)
-        names = {p.id: p.name for p in await repository.list_providers(conn)}
+        names = await repository.provider_names(conn)
         quoter = None
         if principal is not None and principal.municipality_ags:
             quoter = await Quoter.for_municipality(conn, principal.municipality_ags)
@@ -442,6 +444,17 @@ async def search_catalog(
             for name, values in counts.items()
         },
     )
+
+
+_FACET_CACHES: WeakKeyDictionary[Database, search.FacetCache] = WeakKeyDictionary()
+
+
+def _facet_cache(db: Database) -> search.FacetCache:
+    """One cache per open database (they differ in tests and benchmarks)."""
+    cache = _FACET_CACHES.get(db)
+    if cache is None:
+        cache = _FACET_CACHES[db] = search.FacetCache()
+    return cache
 
 
 def _check_query(query: SearchQuery) -> None:

@@ -161,8 +161,12 @@ async def test_versions_are_immutable_once_published(
         f"{url}/versions/1", json=version_body(title="Nordlicht Entwurf"), headers=admin
     )
     assert edited.json()["title"] == "Nordlicht Entwurf"
+    unpublished = await client.get(SEARCH, params={"q": "Nordlicht"})
+    assert unpublished.json()["total"] == 0
     published = await client.post(f"{url}/versions/1/publish", headers=admin)
     assert published.status_code == 200
+    counted = await client.get(SEARCH, params={"q": "Nordlicht"})
+    assert counted.json()["total"] == 1  # counts kept for the query were renewed
     v1 = published.json()
     assert v1["status"] == "published"
     assert v1["reference_annual_cents"] == 100_000  # the annual flat fee

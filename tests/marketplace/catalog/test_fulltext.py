@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marketplace.catalog.search import spellings, terms
+from marketplace.catalog.fulltext import spellings, terms
 
 
 def test_user_text_becomes_quoted_fts_strings() -> None:
