@@ -9,6 +9,7 @@ import msgspec
 from msgspec import Meta
 
 from marketplace.costs.schemas import Quote
+from marketplace.params import MAX_ID
 
 Sha256 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
 
@@ -59,7 +60,7 @@ ACTION_LABELS = {
 class ContractRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A municipality asks for a contract for one published offer version."""
 
-    offer_version_id: Annotated[int, Meta(ge=1)]
+    offer_version_id: Annotated[int, Meta(ge=1, le=MAX_ID)]
     municipality_ags: Annotated[str, Meta(pattern=r"^[0-9]{8}$")] | None = None
     expected_cases: Annotated[int, Meta(ge=0, le=100_000_000)] | None = None
 

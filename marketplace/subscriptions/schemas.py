@@ -8,6 +8,8 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
+from marketplace.params import MAX_ID
+
 SUBSCRIPTION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{2,63}$"
 Url = Annotated[str, Meta(pattern=r"^(https?|file)://\S+$", max_length=500)]
 Fachverfahren = Annotated[str, Meta(min_length=1, max_length=200)]
@@ -29,7 +31,7 @@ class SubscriptionState(enum.StrEnum):
 class SubscriptionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """``PUT /subscriptions/{id}``: creating twice with the same body is harmless."""
 
-    contract_id: Annotated[int, Meta(ge=1)]
+    contract_id: Annotated[int, Meta(ge=1, le=MAX_ID)]
     environment: Environment
     endpoint_url: Url
     fachverfahren: Fachverfahren

@@ -381,6 +381,8 @@ async def test_a_broken_template_is_refused_when_rendering(
         ({"offer_version_id": "eins"}, 400),
         ({"offer_version_id": 1, "municipality_ags": "1471300"}, 400),  # 7 digits
         ({"offer_version_id": 1, "expected_cases": -1}, 400),
+        ({"offer_version_id": 1, "expected_cases": 10**12}, 400),
+        ({"offer_version_id": 2**63}, 400),
         ({"offer_version_id": 1, "unbekannt": True}, 400),
     ],
 )
@@ -395,6 +397,50 @@ async def test_bad_contract_requests(
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert await count(app_db, "contracts") == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "content"),
+    [
+        ("sign", b""),  # no body
+        ("sign", b'{"text_sha256": '),  # malformed JSON
+        ("sign", b'{"text_sha256": "ABC"}'),  # not a SHA-256
+        ("sign", b'{"text_sha256": "' + b"a" * 64 + b'", "x": 1}'),  # unknown field
+        ("countersign", b"[]"),
+    ],
+)
+async def test_bad_signature_requests(
+    client: Client, parties: Parties, app_db: Database, path: str, content: bytes
+) -> None:
+    """GIVEN an offered contract WHEN a signature request is malformed THEN 400 problem
+    and no signature, no audit row, no state change."""
+    contract = await drive(
+        client,
+        parties,
+        await request(client, parties.leipzig, parties.version),
+        "offered",
+    )
+    before = await counts(app_db)
+    response = await client.post(
+        f"/api/v1/contracts/{contract['id']}/{path}",
+        content=content,
+        headers={**parties.leipzig, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert await counts(app_db) == before
+
+
+async def test_absurd_contract_ids_are_refused_at_the_edge(
+    client: Client, parties: Parties
+) -> None:
+    """GIVEN an id beyond SQLite's integers WHEN used in a path THEN 400, not 500."""
+    for suffix in ("", "/events", "/verify", "/offer"):
+        method = client.post if suffix == "/offer" else client.get
+        response = await method(
+            f"/api/v1/contracts/{2**64}{suffix}", headers=parties.lecos
+        )
+        assert response.status_code == 400, (suffix, response.text)
 
 
 async def test_a_withdrawn_offer_gets_no_new_contracts(

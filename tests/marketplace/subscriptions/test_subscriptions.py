@@ -276,6 +276,7 @@ async def test_settings_change_and_end(
         ("bad-1", {"endpoint_url": "ftp://x"}),
         ("bad-1", {"endpoint_url": "https://" + "x" * 500}),
         ("bad-1", {"contract_id": -1}),
+        ("bad-1", {"contract_id": 2**63}),
         ("bad-1", {"fachverfahren": ""}),
         ("bad-1", {"unknown": 1}),
         ("x", {}),  # id too short
