@@ -1,0 +1,255 @@
+"""Batches for the operator: capture from the scanner or the input folder, run the
+pipeline stage by stage with live progress, keep each document's pages so a person
+can still change it, and commit documents to the outbox.
+
+One batch runs at a time, in a background thread; progress goes to the station's
+database after every page, which the web page polls. The work folder of a batch is
+kept until all its documents are committed or deleted, because edits rebuild a
+document's PDF/A from its cleaned pages and text layers.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import shutil
+import threading
+import uuid
+from pathlib import Path
+
+import msgspec
+from PIL import Image
+
+from appliance.capture import capture_files
+from appliance.documents import write_document
+from appliance.errors import ApplianceError
+from appliance.integrity import load_or_create_key
+from appliance.job import JobContext, Router, no_rules
+from appliance.ocr import ocr_pages
+from appliance.outbox import DocumentMetadata, Outbox
+from appliance.pages import Document, Page
+from appliance.pipeline import clean_and_read
+from appliance.routing import RoutingRules, load_rules, route
+from appliance.scanlog import ScanLog
+from appliance.scanner import capture_scanner
+from appliance.separate import separate
+from appliance.settings import ScanProfile
+from appliance.station.settings import StationSettings
+from appliance.station.store import DocState, StationDocument, StationStore
+
+log = logging.getLogger(__name__)
+
+THUMB_WIDTH = 240
+
+
+class StationError(ApplianceError):
+    """An operator action that cannot be done, with the German reason."""
+
+    code = "station"
+
+
+class Station:
+    """The station's state and its batch runner; shared by all web requests."""
+
+    def __init__(self, settings: StationSettings) -> None:
+        self.settings = settings
+        self.data = Path(settings.data_dir)
+        self.store = StationStore(self.data / "station.sqlite3")
+        self.store.fail_interrupted()
+        self.outbox = Outbox(
+            Path(settings.outbox.folder), reserve_bytes=settings.outbox.reserve_bytes
+        )
+        state = Path(settings.state_dir)
+        self.key = load_or_create_key(state / "appliance-key.pem")
+        self.scan_log = ScanLog(state / "scan-log.jsonl")
+        self.edit_lock = threading.Lock()
+        self._batch_lock = threading.Lock()
+        self.threads: list[threading.Thread] = []
+        self.delivery_problem = ""  # shown on the outbox page when delivery is off
+
+    # Rules --------------------------------------------------------------------------
+
+    @property
+    def rules_path(self) -> Path:
+        return Path(self.settings.rules_file)
+
+    def rules(self) -> RoutingRules:
+        return load_rules(self.rules_path)
+
+    def router(self) -> Router:
+        try:
+            rules = self.rules()
+        except ApplianceError as exc:
+            log.warning("routing rules unusable: %s", exc.message)
+            return no_rules
+        return functools.partial(route, rules=rules)
+
+    # Jobs ---------------------------------------------------------------------------
+
+    def job(self, batch_id: str, profile: ScanProfile, label: str = "") -> JobContext:
+        pipeline = msgspec.structs.replace(
+            self.settings.pipeline,
+            profile=profile,
+            operator=self.settings.operator,
+            keep_work=True,
+        )
+        return JobContext(
+            settings=pipeline,
+            work_dir=self.data / "work" / batch_id,
+            out_dir=self.data / "documents" / batch_id,
+            key=self.key,
+            scan_log=self.scan_log,
+            router=self.router(),
+            progress=functools.partial(self._progress, batch_id),
+            batch_id=batch_id,
+            label=label or batch_id,
+        )
+
+    def _progress(self, batch_id: str, stage: str, done: int, total: int) -> None:
+        self.store.progress(batch_id, stage, done, total)
+
+    # Batches ------------------------------------------------------------------------
+
+    def start_batch(self, profile_name: str, source: str) -> str:
+        profile = self.settings.profile(profile_name)
+        if source == "scanner" and not self.settings.scanner:
+            raise StationError("An dieser Station ist kein Scanner eingerichtet.")
+        if not self._batch_lock.acquire(blocking=False):
+            raise StationError("Es läuft bereits ein Stapel. Bitte warten.")
+        batch_id = f"{uuid.uuid4().hex[:12]}"
+        self.store.add_batch(batch_id, profile.name, source)
+        thread = threading.Thread(
+            target=self._run, args=(batch_id, profile, source), daemon=True
+        )
+        self.threads.append(thread)
+        thread.start()
+        return batch_id
+
+    def _run(self, batch_id: str, profile: ScanProfile, source: str) -> None:
+        try:
+            message, pages = self._process(batch_id, profile, source)
+            state = "done"
+        except Exception as exc:
+            # The batch thread must record every failure for the operator; the
+            # captured pages stay in the work folder.
+            log.exception("batch %s failed", batch_id)
+            text = exc.message if isinstance(exc, ApplianceError) else str(exc)
+            message, pages, state = f"Stapel abgebrochen: {text}", 0, "failed"
+        finally:
+            self._batch_lock.release()
+        self.store.finish_batch(batch_id, state=state, message=message, pages=pages)
+
+    def _process(
+        self, batch_id: str, profile: ScanProfile, source: str
+    ) -> tuple[str, int]:
+        job = self.job(batch_id, profile)
+        pages, message = self._capture(job, source)
+        cleaned = []
+        for count, page in enumerate(pages, start=1):
+            cleaned.append(clean_and_read(page, job.settings, job.work_dir))
+            job.progress("clean", count, len(pages))
+        documents, _loose = separate(cleaned, job.settings)
+        ocred = {
+            p.number: p for p in ocr_pages([p for d in documents for p in d.pages], job)
+        }
+        for count, document in enumerate(documents, start=1):
+            document = msgspec.structs.replace(
+                document, pages=[ocred[p.number] for p in document.pages]
+            )
+            self.write(document, job, position=count * 10)
+            job.progress("pdf", count, len(documents))
+        self._auto_commit(batch_id)
+        summary = (
+            f"{len(pages)} Seiten erfasst, {len(documents)} Dokumente. {message}"
+        ).strip()
+        return summary, len(pages)
+
+    def _capture(self, job: JobContext, source: str) -> tuple[list[Page], str]:
+        if source == "scanner":
+            outcome = capture_scanner(job, self.settings.scanner)
+            return outcome.pages, outcome.message
+        folder = Path(self.settings.input_folder)
+        files = (
+            sorted(p for p in folder.iterdir() if p.is_file())
+            if folder.is_dir()
+            else []
+        )
+        if not files:
+            raise StationError(f"Im Eingangsordner {folder} liegen keine Dateien.")
+        pages, rejected = capture_files(files, job)
+        done = self.data / "eingelesen" / job.batch_id
+        done.mkdir(parents=True, exist_ok=True)
+        for path in files:  # read files move aside, never deleted
+            shutil.move(path, done / path.name)
+        notes = " ".join(
+            f"Abgelehnt: {Path(r.source).name}: {r.message}" for r in rejected
+        )
+        return pages, notes
+
+    def write(self, document: Document, job: JobContext, *, position: int) -> int:
+        result = write_document(document, job)
+        self.thumbnails(document.pages)
+        return self.store.add_document(
+            batch_id=job.batch_id,
+            position=position,
+            decision=result.decision,
+            text=result.text,
+            pdf_path=result.pdf_path,
+            sha256=result.sha256,
+            pages=document.pages,
+        )
+
+    def thumbnails(self, pages: list[Page]) -> None:
+        folder = self.data / "thumbs"
+        folder.mkdir(parents=True, exist_ok=True)
+        for page in pages:
+            target = folder / f"{page.raw_sha256}.png"
+            if target.exists():
+                continue
+            with Image.open(page.archive_path or page.raw_path) as image:
+                image.thumbnail((THUMB_WIDTH, THUMB_WIDTH * 2))
+                image.convert("L").save(target, format="PNG")
+
+    def _auto_commit(self, batch_id: str) -> None:
+        if not self.settings.auto_commit:
+            return
+        for document in self.store.documents(batch_id=batch_id, state=DocState.OPEN):
+            if not document.decision.needs_review:
+                self.commit(document, approved_by="")
+
+    # Outbox -------------------------------------------------------------------------
+
+    def commit(self, document: StationDocument, *, approved_by: str) -> None:
+        """Into the outbox; only when this returns is the document "fertig"."""
+        decision = document.decision
+        office = document.chosen_office
+        rules_office = self._office(office)
+        metadata = DocumentMetadata(
+            appliance_id=self.settings.pipeline.appliance_id,
+            filename=Path(document.pdf_path).name,
+            page_count=len(document.pages),
+            office=office,
+            route=rules_office[0] if rules_office else decision.route,
+            leika_key=(rules_office[1] if rules_office else None) or decision.leika_key,
+            confidence=decision.confidence,
+            method="manual" if approved_by else decision.method,
+            keep_original=decision.keep_original,
+            id_copy=decision.id_copy,
+            batch_id=document.batch_id,
+            approved_by=approved_by,
+        )
+        self.outbox.commit(Path(document.pdf_path), metadata)
+        self.store.set_state(document.id, DocState.COMMITTED, "Im Postausgang.")
+
+    def _office(self, office: str | None) -> tuple[str, str | None] | None:
+        if office is None:
+            return None
+        try:
+            found = self.rules().office(office)
+        except ApplianceError:
+            return None
+        return (found.route, found.leika_key) if found else None
+
+    def join(self, timeout: float = 30.0) -> None:
+        for thread in self.threads:
+            thread.join(timeout)

@@ -1,0 +1,118 @@
+"""Station commands: ``appliance serve`` and ``appliance outbox list|deliver|retry``.
+
+``register`` adds them to the ``appliance`` command line; ``python -m
+appliance.station`` offers the same commands on their own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from appliance.errors import ApplianceError
+from appliance.outbox import HttpIntake, Outbox, State, run
+from appliance.station.settings import SettingsError, StationSettings, load_settings
+
+SubParsers = Any  # argparse's _SubParsersAction is private
+
+
+def register(commands: SubParsers) -> None:
+    serve = commands.add_parser(
+        "serve", help="Die Scanstation mit Weboberfläche starten"
+    )
+    serve.add_argument("--settings", type=Path, default=Path("station.toml"))
+    serve.set_defaults(func=_serve)
+    outbox = commands.add_parser("outbox", help="Postausgang anzeigen und zustellen")
+    outbox.add_argument("--settings", type=Path, default=Path("station.toml"))
+    actions = outbox.add_subparsers(dest="outbox_command", required=True)
+    actions.add_parser("list", help="Einträge mit Zustand und Fehlergrund")
+    deliver = actions.add_parser("deliver", help="An den Marktplatz zustellen")
+    deliver.add_argument(
+        "--until-empty", action="store_true", help="enden, wenn nichts mehr wartet"
+    )
+    retry = actions.add_parser("retry", help="Unzustellbare erneut versuchen")
+    retry.add_argument("sha256", nargs="*", help="Prüfsummen; ohne: alle")
+    outbox.set_defaults(func=_outbox)
+
+
+def read_token(settings: StationSettings) -> str:
+    path = Path(settings.outbox.token_file)
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError as exc:
+        raise SettingsError(
+            f"Die Token-Datei {path} für den Marktplatz fehlt."
+        ) from exc
+    if not token:
+        raise SettingsError(f"Die Token-Datei {path} ist leer.")
+    return token
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from appliance.station.app import create_app
+
+    settings = load_settings(args.settings)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    return 0
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    settings = load_settings(args.settings)
+    outbox = Outbox(
+        Path(settings.outbox.folder), reserve_bytes=settings.outbox.reserve_bytes
+    )
+    match args.outbox_command:
+        case "list":
+            for entry in outbox.entries():
+                print(
+                    f"{entry.sha256}\t{entry.state}\t{entry.attempts}\t"
+                    f"{entry.metadata.filename}\t{entry.last_error}"
+                )
+        case "retry":
+            wanted = args.sha256 or [e.sha256 for e in outbox.entries(State.DEAD)]
+            retried = sum(outbox.retry(sha) for sha in wanted)
+            print(f"{retried} Dokument(e) erneut in die Zustellung gegeben.")
+        case "deliver":
+            _deliver(settings, outbox, until_empty=args.until_empty)
+    return 0
+
+
+def _deliver(settings: StationSettings, outbox: Outbox, *, until_empty: bool) -> None:
+    intake = HttpIntake(
+        settings.outbox.intake_url,
+        read_token(settings),
+        timeout=settings.outbox.timeout_seconds,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        run(outbox, intake, settings.outbox, stop, until_empty=until_empty)
+    finally:
+        intake.close()
+    counts = outbox.counts()
+    print(
+        f"zugestellt {counts[State.DELIVERED]}, wartend {counts[State.PENDING]}, "
+        f"unzustellbar {counts[State.DEAD]}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    parser = argparse.ArgumentParser(prog="appliance-station", description=__doc__)
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ApplianceError as exc:
+        print(f"Fehler: {exc.message}", file=sys.stderr)
+        return 1
