@@ -97,7 +97,7 @@ def station_folder(
     root: Path,
     *,
     intake_url: str = "http://127.0.0.1:9",
-    token: str = "mpt_x",
+    token: str = "mpt_x",  # noqa: S107 - a placeholder, never valid
     auto_commit: bool = True,
     scanner: str = "",
     port: int = 8080,
