@@ -59,6 +59,9 @@ def build_parser() -> tuple[
         "--key", type=Path, help="vertrauenswürdiger öffentlicher Schlüssel"
     )
     verify.set_defaults(func=_verify)
+    from appliance.eid.cli import register as register_eid  # appliance eID
+
+    register_eid(commands)
     return parser, commands
 
 
