@@ -18,6 +18,7 @@ from marketplace.fleet import service
 from marketplace.fleet.schemas import Device
 
 DeviceCaller = NamedDependency[Device]
+OptionalDevice = NamedDependency[Device | None]
 require_device_for = service.require_device_for
 
 
@@ -32,3 +33,14 @@ async def provide_device(request: Request[object, object, State], db: DB) -> Dev
         path=path,
         body=await request.body(),
     )
+
+
+async def provide_optional_device(
+    request: Request[object, object, State], db: DB
+) -> Device | None:
+    """Like ``provide_device`` for routes that also serve people: ``None`` when the
+    request carries no ``Authorization: Appliance ...`` header at all."""
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith(f"{service.AUTH_SCHEME} "):
+        return None
+    return await provide_device(request, db)

@@ -123,7 +123,8 @@ async def start_rollout(
             user_id=caller.user_id,
             now=_now(),
         )
-        await _start_stage(conn, db, executor, rollout_id, 1, first, data, caller)
+        launch = await _start_stage(conn, rollout_id, 1, first, data, caller)
+    _launch(db, executor, *launch)
     return await rollout(db, principal, rollout_id)
 
 
@@ -152,20 +153,21 @@ async def continue_rollout(
         data = RolloutIn(
             version=found.version, first_group=found.first_group, extra_vars=extra
         )
-        await _start_stage(conn, db, executor, rollout_id, 2, rest, data, caller)
+        launch = await _start_stage(conn, rollout_id, 2, rest, data, caller)
+    _launch(db, executor, *launch)
     return await rollout(db, principal, rollout_id)
 
 
 async def _start_stage(
     conn: Connection,
-    db: Database,
-    executor: Executor,
     rollout_id: int,
     stage: int,
     targets: list[Appliance],
     data: RolloutIn,
     caller: Principal,
-) -> None:
+) -> tuple[int, list[Appliance], dict[str, str], bool]:
+    """Record the stage's run; the caller launches it once the transaction is
+    committed, so the worker never sees a run that is not there."""
     extra = {**data.extra_vars, "scanstation_version": data.version}
     names = [a.name for a in targets]
     if names:
@@ -182,10 +184,7 @@ async def _start_stage(
     )
     state = RolloutState.FIRST_STAGE if stage == 1 else RolloutState.SECOND_STAGE
     await repository.set_rollout_state(conn, rollout_id, state.value, _now())
-    # Launched after the commit, so the worker never sees a run that is not there.
-    asyncio.get_running_loop().call_soon(
-        _launch, db, executor, run_id, targets, extra, False
-    )
+    return run_id, targets, extra, False
 
 
 async def _extra_vars_of(conn: Connection, run_id: int) -> bytes:
