@@ -50,7 +50,13 @@ class StationSettings(msgspec.Struct, kw_only=True, frozen=True):
 
     @classmethod
     def load(cls, path: Path) -> StationSettings:
-        return msgspec.json.decode(path.read_bytes(), type=cls)
+        return msgspec.json.decode(path.read_bytes(), type=cls, dec_hook=_decode_path)
+
+
+def _decode_path(kind: type, value: object) -> object:
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError(f"cannot decode {kind}")
 
 
 class Credential(msgspec.Struct, kw_only=True, frozen=True):

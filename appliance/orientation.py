@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 Array = NDArray[Any]
 WORK_DPI = 100
+MIN_LINES = 3  # fewer lines of text (a separator sheet) decide nothing
 
 
 def detect(binary: Array, dpi: int) -> tuple[int, float]:
@@ -32,8 +33,8 @@ def detect(binary: Array, dpi: int) -> tuple[int, float]:
     sideways = _sharpness(ink.sum(axis=0)) > 1.5 * _sharpness(ink.sum(axis=1))
     if sideways:
         ink = np.rot90(ink, k=-1)  # now upright or upside down
-    up, down = _ascenders_and_descenders(ink)
-    if up + down == 0:
+    up, down, lines = _ascenders_and_descenders(ink)
+    if lines < MIN_LINES or up + down == 0:
         return 0, 0.0
     upright = up >= down
     confidence = max(up, down) / max(1.0, min(up, down))
@@ -46,10 +47,11 @@ def _sharpness(profile: NDArray[np.float64]) -> float:
     return float(np.square(np.diff(profile)).sum())
 
 
-def _ascenders_and_descenders(ink: NDArray[np.float64]) -> tuple[float, float]:
+def _ascenders_and_descenders(ink: NDArray[np.float64]) -> tuple[float, float, int]:
     rows = ink.sum(axis=1)
     is_text = rows > 0.005 * ink.shape[1]
     up = down = 0.0
+    lines = 0
     start = None
     for y, flag in enumerate([*is_text.tolist(), False]):
         if flag and start is None:
@@ -57,8 +59,9 @@ def _ascenders_and_descenders(ink: NDArray[np.float64]) -> tuple[float, float]:
         elif not flag and start is not None:
             line = rows[start:y]
             if line.size >= 4:
+                lines += 1
                 core = np.flatnonzero(line >= 0.5 * line.max())
                 up += float(line[: core[0]].sum())
                 down += float(line[core[-1] + 1 :].sum())
             start = None
-    return up, down
+    return up, down, lines

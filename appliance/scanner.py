@@ -10,6 +10,7 @@ was being fed when the scanner stopped is never half-written.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import msgspec
 
@@ -50,8 +51,8 @@ def scanimage_options(
                 f"Das Papierformat {profile.paper} ({width}×{height} mm) ist größer als "
                 f"die Scanfläche des Geräts ({max_x:.0f}×{max_y:.0f} mm)."
             )
-        options += [f"-x {width}", f"-y {height}"] if max_x else []
-    return [part for option in options for part in option.split(" ", 1)]
+        options += ["-x", str(width), "-y", str(height)] if max_x else []
+    return options
 
 
 def _check_resolution(wanted: int, allowed: str) -> None:
@@ -101,10 +102,19 @@ def _source(profile: ScanProfile, sources: list[str]) -> list[str]:
 
 
 def capture_scanner(
-    job: JobContext, device: str, *, start: int = 1, count: int | None = None
+    job: JobContext,
+    device: str,
+    *,
+    start: int = 1,
+    count: int | None = None,
+    extra_options: Sequence[str] = (),
 ) -> ScanOutcome:
-    """Scan sheets into the job's work folder as pages ``start``, ``start + 1``, ..."""
+    """Scan sheets into the job's work folder as pages ``start``, ``start + 1``, ...
+
+    ``extra_options`` are passed to scanimage as they are (device-specific settings).
+    """
     options = scanimage_options(job.settings.profile, scanimage.device_options(device))
+    options += extra_options
     folder = job.work_dir / "scanner"
     folder.mkdir(parents=True, exist_ok=True)
     timeout = 120.0 + 60.0 * (count or 100)

@@ -50,13 +50,13 @@ def version() -> str:
 def device_options(device: str) -> dict[str, str]:
     """The device's options and their allowed values, e.g. ``{"mode": "Gray|Color"}``."""
     done = subprocess.run(  # noqa: S603 - fixed argument list
-        [find("scanimage", PACKAGE), "-d", device, "--help"],
+        [find("scanimage", PACKAGE), "-d", device, "--all-options"],
         capture_output=True,
         timeout=30,
         check=False,
     )
     text = done.stdout.decode("utf-8", "replace")
-    if "Options specific to device" not in text:
+    if "options specific to device" not in text.lower():
         raise DeviceGone(f"Der Scanner „{device}“ ist nicht erreichbar.")
     options = re.findall(r"^\s+--([\w-]+)(?:\[=\()?\s?([^\s\[]+)", text, re.MULTILINE)
     full = re.findall(r"^\s+--source (.+?) \[", text, re.MULTILINE)
