@@ -129,12 +129,14 @@ class Station:
         try:
             message, pages = self._process(batch_id, profile, source)
             state = "done"
+        except ApplianceError as exc:
+            log.warning("batch %s stopped: %s", batch_id, exc.message)
+            message, pages, state = f"Stapel abgebrochen: {exc.message}", 0, "failed"
         except Exception as exc:
             # The batch thread must record every failure for the operator; the
             # captured pages stay in the work folder.
             log.exception("batch %s failed", batch_id)
-            text = exc.message if isinstance(exc, ApplianceError) else str(exc)
-            message, pages, state = f"Stapel abgebrochen: {text}", 0, "failed"
+            message, pages, state = f"Stapel abgebrochen: {exc}", 0, "failed"
         finally:
             self._batch_lock.release()
         self.store.finish_batch(batch_id, state=state, message=message, pages=pages)

@@ -124,6 +124,7 @@ name = "Brief 150 dpi"
 resolution = {DPI}
 mode = "gray"
 source = "adf"
+paper = "scan-area"
 
 [[profiles]]
 name = "Flachbett"
