@@ -147,6 +147,23 @@ def test_heartbeat_until_revoked(marketplace: dict[str, Any], tmp_path: Path) ->
     assert heartbeat.run(config, once=True) == heartbeat.REFUSED_EXIT
 
 
+def test_settings_file_as_the_play_writes_it(tmp_path: Path) -> None:
+    """GIVEN a settings file like the scanstation role's template, with a field
+    another part of the appliance keeps there WHEN it is loaded THEN the fleet's
+    fields are typed (paths as paths) and the other field is ignored."""
+    path = tmp_path / "settings.json"
+    path.write_text(
+        '{"marketplace_url": "http://10.0.0.1:8000", "municipality_ags": "14713000",'
+        ' "hardware_kind": "pc", "state_dir": "/var/lib/scanstation",'
+        ' "outbox_dir": "/var/lib/scanstation/outbox", "heartbeat_seconds": 300,'
+        ' "scan_profile": "Standard"}'
+    )
+    loaded = StationSettings.load(path)
+    assert loaded.outbox_dir == Path("/var/lib/scanstation/outbox")
+    assert loaded.state_dir == Path("/var/lib/scanstation")
+    assert loaded.heartbeat_seconds == 300
+
+
 def test_heartbeat_needs_enrolment(tmp_path: Path) -> None:
     """GIVEN a station that never enrolled WHEN the heartbeat starts THEN it
     refuses with a German explanation instead of sending unsigned calls."""

@@ -33,7 +33,8 @@ from provisioning.driver import RunRequest, RunSummary, run_playbook
 from tests.provisioning.netns import NetNs, unique
 from tests.support.processes import VENV_BIN, LiveProcess, free_port
 
-pytestmark = pytest.mark.slow
+# One debootstrap copy and three runs of the whole play: minutes, not seconds.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 HOST = "leipzig-scan-1"
 ENROL_TASK = "Enrol with the one-time token (skipped once a credential exists)"
