@@ -53,7 +53,7 @@ async def add_signature(
     contract_id: int,
     *,
     party: str,
-    user_id: int,
+    user_id: int | None,
     signer: str,
     now: str,
     text_sha256: str,
@@ -66,12 +66,17 @@ async def add_signature(
     )
 
 
-async def add_event(conn: Connection, contract_id: int, event: ContractEvent) -> None:
+async def add_event(
+    conn: Connection, contract_id: int, user_id: int | None, event: ContractEvent
+) -> None:
+    """Append one audit row; ``user_id`` is None for the provider's automation."""
     await conn.execute(
-        "INSERT INTO contract_events (contract_id, at, actor, actor_role, action,"
-        " from_state, to_state, text_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO contract_events (contract_id, actor_user_id, at, actor,"
+        " actor_role, action, from_state, to_state, text_sha256)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             contract_id,
+            user_id,
             event.at,
             event.actor,
             event.actor_role,

@@ -64,7 +64,7 @@ def _now() -> str:
 
 
 class _Actor(msgspec.Struct, frozen=True):
-    user_id: int
+    user_id: int | None  # None: the provider's automation
     name: str
     role: str
 
@@ -74,7 +74,7 @@ def _actor(principal: Principal) -> _Actor:
 
 
 def _automation(provider_id: str) -> _Actor:
-    return _Actor(0, f"Vertragsautomatik {provider_id}", "system")
+    return _Actor(None, f"Vertragsautomatik {provider_id}", "system")
 
 
 # Reading ---------------------------------------------------------------------------
@@ -171,8 +171,10 @@ async def request_contract(
         values = await drafting.contract_row(conn, offer, ags, quote, _now())
         try:
             contract_id = await repository.insert_contract(conn, values)
-        except sqlite3.IntegrityError as exc:  # the unique index on open contracts
-            raise Conflict(
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" not in str(exc):
+                raise
+            raise Conflict(  # the unique index on open contracts
                 "Für dieses Angebot besteht bereits ein offener Vertrag Ihrer Kommune."
             ) from exc
         await _record(
@@ -287,6 +289,7 @@ async def _record(
     await repository.add_event(
         conn,
         contract_id,
+        actor.user_id,
         ContractEvent(
             at=_now(),
             actor=actor.name,

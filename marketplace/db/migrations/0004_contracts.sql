@@ -58,7 +58,7 @@ CREATE TABLE contract_signatures (
     id INTEGER PRIMARY KEY,
     contract_id INTEGER NOT NULL REFERENCES contracts (id),
     party TEXT NOT NULL CHECK (party IN ('municipality', 'provider')),
-    user_id INTEGER NOT NULL,
+    user_id INTEGER REFERENCES users (id),   -- NULL: the provider's automation
     signer TEXT NOT NULL,
     signed_at TEXT NOT NULL,
     text_sha256 TEXT NOT NULL CHECK (length(text_sha256) = 64),
@@ -69,7 +69,7 @@ CREATE TABLE contract_events (
     id INTEGER PRIMARY KEY,
     contract_id INTEGER NOT NULL REFERENCES contracts (id),
     at TEXT NOT NULL,
-    actor_user_id INTEGER,
+    actor_user_id INTEGER REFERENCES users (id),  -- NULL: the automation
     actor TEXT NOT NULL,
     actor_role TEXT NOT NULL,
     action TEXT NOT NULL,

@@ -549,3 +549,42 @@ async def test_the_database_knows_the_same_state_machine(app_db: Database) -> No
         for source in sources
     }
     assert in_database == in_service
+
+
+async def test_the_audit_log_keeps_the_account_of_each_actor(
+    client: Client, parties: Parties, app_db: Database
+) -> None:
+    """GIVEN a contract signed by Leipzig and countersigned by Lecos's automation WHEN
+    the audit rows and signatures are read in the database THEN each names the
+    account that acted (the automation none)."""
+    await client.put(
+        "/api/v1/providers/lecos/contract-settings",
+        json={"auto_countersign": True},
+        headers=parties.lecos,
+    )
+    contract = await drive(
+        client,
+        parties,
+        await request(client, parties.leipzig, parties.version),
+        "offered",
+    )
+    await act(client, parties.leipzig, contract, "sign")
+    async with app_db.read() as conn:
+        async with conn.execute(
+            "SELECT e.action, u.login FROM contract_events e"
+            " LEFT JOIN users u ON u.id = e.actor_user_id ORDER BY e.id"
+        ) as cur:
+            events = [tuple(row) for row in await cur.fetchall()]
+        async with conn.execute(
+            "SELECT s.party, u.login FROM contract_signatures s"
+            " LEFT JOIN users u ON u.id = s.user_id ORDER BY s.id"
+        ) as cur:
+            signatures = [tuple(row) for row in await cur.fetchall()]
+    assert events == [
+        ("request", "leipzig"),
+        ("offer", "lecos"),
+        ("sign", "leipzig"),
+        ("countersign", None),
+        ("activate", None),
+    ]
+    assert signatures == [("municipality", "leipzig"), ("provider", None)]
