@@ -15,7 +15,6 @@ from litestar.testing import AsyncTestClient
 
 from appliance.enrolment import Credential, DeviceAuth
 from marketplace.db import Database
-from marketplace.problems import EXCEPTION_HANDLERS
 from marketplace.fleet.auth import (
     DeviceCaller,
     OptionalDevice,
@@ -23,6 +22,7 @@ from marketplace.fleet.auth import (
     provide_optional_device,
     require_device_for,
 )
+from marketplace.problems import EXCEPTION_HANDLERS
 
 
 @post("/strict/{ags:str}", dependencies={"device": Provide(provide_device)})
