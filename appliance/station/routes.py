@@ -52,10 +52,12 @@ class RulesForm(msgspec.Struct, kw_only=True):
 def _page(name: str, station: Station, **context: Any) -> Template:
     queue = len(station.store.documents(state=DocState.OPEN))
     counts = station.outbox.counts()
+    rules, _ = _offices(station)
     return Template(
         template_name=name,
         context={
             "settings": station.settings,
+            "office_names": {o.id: o.name for o in rules.offices} if rules else {},
             "queue_count": queue,
             "outbox_counts": {s.value: n for s, n in counts.items()},
             **context,
@@ -158,7 +160,6 @@ def document_page(
         station,
         document=document,
         offices=rules.offices if rules else [],
-        office_names={o.id: o.name for o in rules.offices} if rules else {},
         note=hinweis,
         error=fehler or rules_error,
     )
@@ -229,15 +230,15 @@ def retry(station: StationDep, sha256: str) -> Redirect:
     return _back("/postausgang", note=note)
 
 
-@get("/regeln", sync_to_thread=True)
-def rules_page(station: StationDep, hinweis: str | None = None) -> Template:
+@get("/regeln")
+async def rules_page(station: StationDep, hinweis: str | None = None) -> Template:
     path = station.rules_path
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     return _page("rules.html", station, text=text, path=path, note=hinweis, error="")
 
 
-@post("/regeln", sync_to_thread=True)
-def save_rules(
+@post("/regeln")
+async def save_rules(
     station: StationDep, data: Annotated[RulesForm, Form]
 ) -> Redirect | Template:
     path = station.rules_path
