@@ -62,6 +62,9 @@ def build_parser() -> tuple[
     from appliance.eid.cli import register as register_eid  # appliance eID
 
     register_eid(commands)
+    from appliance.station.cli import register as register_station  # serve, outbox
+
+    register_station(commands)
     return parser, commands
 
 
