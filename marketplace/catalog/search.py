@@ -127,6 +127,34 @@ UNION ALL SELECT 'life_situation', l.life_situation, COUNT(*) FROM m
   GROUP BY l.life_situation
 """
 
+_BROWSE_FACETS = {
+    "total": "SELECT 'total', NULL, COUNT(*) FROM catalog_current cc WHERE 1{where}",
+    "land": "SELECT 'land', land_code, COUNT(*) FROM catalog_current cc"
+    " WHERE land_code IS NOT NULL{where} GROUP BY land_code",
+    "topic": "SELECT 'topic', topic, COUNT(*) FROM catalog_current cc WHERE 1{where}"
+    " GROUP BY topic",
+    "provider": "SELECT 'provider', provider_id, COUNT(*) FROM catalog_current cc"
+    " WHERE 1{where} GROUP BY provider_id",
+    "maturity": "SELECT 'maturity', maturity, COUNT(*) FROM catalog_current cc"
+    " WHERE 1{where} GROUP BY maturity",
+    "price_band": "SELECT 'price_band', price_band, COUNT(*) FROM catalog_current cc"
+    " WHERE 1{where} GROUP BY price_band",
+    "life_situation": "SELECT 'life_situation', l.life_situation, COUNT(*)"
+    " FROM catalog_current cc JOIN service_life_situations l"
+    " ON l.service_id = cc.service_id WHERE 1{where} GROUP BY l.life_situation",
+}
+
+
+def _browse_facets(query: SearchQuery) -> tuple[str, list[Any]]:
+    """Facet counts without a text: each facet grouped straight from its index
+    (no intermediate table to sort), the filters repeated in each part."""
+    clauses = [(c, v) for c, v in _filters(query).items() if v is not None]
+    where = "".join(f" AND {clause}" for clause, _ in clauses)
+    values = [value for _, value in clauses]
+    parts = [part.format(where=where) for part in _BROWSE_FACETS.values()]
+    return " UNION ALL ".join(parts), values * len(parts)
+
+
 _PAGE_SQL = """
 {matches}, page AS (SELECT * FROM m ORDER BY {order} LIMIT ? OFFSET ?)
 SELECT page.vid, page.offer_id, v.version, v.title, s.id AS service_id,
@@ -148,10 +176,14 @@ async def generation(conn: Connection) -> int:
 
 async def facet_counts(conn: Connection, query: SearchQuery) -> Counts:
     """Total matches and, per facet, value -> count over the filtered set."""
-    matches, params = _matches(query, ranked=False)
+    if terms(query.q):
+        matches, params = _matches(query, ranked=False)
+        sql = _FACETS_SQL.format(matches=matches)
+    else:
+        sql, params = _browse_facets(query)
     total = 0
     facets: dict[str, dict[str, int]] = {}
-    async with conn.execute(_FACETS_SQL.format(matches=matches), params) as cur:
+    async with conn.execute(sql, params) as cur:
         for name, value, count in await cur.fetchall():
             if name == "total":
                 total = int(count)

@@ -71,6 +71,8 @@ CREATE INDEX catalog_current_topic ON catalog_current (topic);
 CREATE INDEX catalog_current_provider ON catalog_current (provider_id);
 CREATE INDEX catalog_current_land ON catalog_current (land_code);
 CREATE INDEX catalog_current_service ON catalog_current (service_id);
+CREATE INDEX catalog_current_maturity ON catalog_current (maturity);
+CREATE INDEX catalog_current_band ON catalog_current (price_band);
 
 -- A counter that changes with every change to the searchable catalog, so that
 -- computed facet counts can be reused until then (see catalog/search.py).
