@@ -78,13 +78,16 @@ async def test_title_matches_rank_before_body_matches(shared_client: Client) -> 
     assert [hit["service_title"] for hit in wohngeld["hits"]] == ["Wohngeld"] * 2
 
 
-async def test_facet_counts_add_up_and_filter(shared_client: Client) -> None:
-    """GIVEN all offers WHEN each value of each facet is applied as a filter THEN
-    the result count is the count the facet showed, and single-valued facets sum
-    up to the total."""
-    everything = await search(shared_client, per_page=100)
-    assert everything["total"] == 50
-    assert len(everything["hits"]) == 50
+@pytest.mark.parametrize(("q", "total"), [("", 50), ("umzug", 17)])
+async def test_facet_counts_add_up_and_filter(
+    shared_client: Client, q: str, total: int
+) -> None:
+    """GIVEN all offers, or those matching a text, WHEN each value of each facet is
+    applied as a filter THEN the result count is the count the facet showed, and
+    single-valued facets sum up to the total."""
+    everything = await search(shared_client, q=q, per_page=100)
+    assert everything["total"] == total
+    assert len(everything["hits"]) == total
     facets = everything["facets"]
     assert set(facets) == {
         "land",
@@ -98,7 +101,7 @@ async def test_facet_counts_add_up_and_filter(shared_client: Client) -> None:
         assert sum(v["count"] for v in facets[name]) == everything["total"], name
     for name, values in facets.items():
         for value in values:
-            filtered = await search(shared_client, **{name: value["value"]})
+            filtered = await search(shared_client, q=q, **{name: value["value"]})
             assert filtered["total"] == value["count"], (name, value)
 
 
