@@ -1,13 +1,12 @@
 """The operator's page in headless Chromium against a real ``appliance serve``
-process (python -m appliance.station serve) and a real marketplace: start a batch,
-watch it page by page, reorder, split, merge, change an office, approve, see the
-outbox deliver and a dead letter retried, and the rules editor refuse a mistake.
-Screenshots are kept in ``test-artifacts/``."""
+process and a real marketplace: start a batch, watch it page by page, reorder,
+split, merge, change an office, approve, see the outbox deliver and a dead letter
+retried, and the rules editor refuse a mistake. Screenshots are kept in
+``test-artifacts/``."""
 
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from appliance.outbox import DocumentMetadata, Outbox, State
 from tests.appliance.outbox.faults import LiveMarketplace, wait_for
 from tests.marketplace.intake.samples import letter_pdf
 from tests.support.browser import chromium, screenshot
-from tests.support.processes import LiveProcess, free_port
+from tests.support.processes import VENV_BIN, LiveProcess, free_port
 
 from .letters import mail_batch, station_folder
 
@@ -38,7 +37,7 @@ class LiveStation:
             port=self.port,
         )
         mail_batch(folder / "eingang")
-        argv = [sys.executable, "-m", "appliance.station", "serve"]
+        argv = [str(VENV_BIN / "appliance"), "serve"]
         self.process = LiveProcess(
             [*argv, "--settings", str(settings)], folder / "station.log", {}
         )
