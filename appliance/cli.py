@@ -5,7 +5,6 @@ new one with ``subcommands.add_parser(...)`` and ``set_defaults(func=...)``."""
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -97,9 +96,10 @@ def load_router(rules: Path | None) -> Router:
     """The routing stage of ``appliance.routing``; without rules, ``no_rules``."""
     if rules is None:
         return no_rules
-    routing = importlib.import_module("appliance.routing")
-    loaded = routing.load_rules(rules)
-    return lambda doc: routing.route(doc, loaded)
+    from appliance.routing import load_rules, route
+
+    loaded = load_rules(rules)
+    return lambda doc: route(doc, loaded)
 
 
 def _process(args: argparse.Namespace) -> int:

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
 import msgspec
 
-from appliance.barcodes import READERS, read_barcodes
+from appliance.barcodes import READERS, classify, read_barcodes
 from appliance.capture import capture_files
 from appliance.clean import clean_page
 from appliance.documents import write_document
 from appliance.errors import BadInput
 from appliance.job import JobContext
-from appliance.ocr import ocr_pages
+from appliance.ocr import ocr_page
 from appliance.pages import BatchResult, Page, Rejected
 from appliance.separate import separate
 from appliance.settings import PipelineSettings
@@ -38,16 +38,10 @@ def process_pages(
     pages: list[Page], job: JobContext, *, rejected: Sequence[Rejected] = ()
 ) -> BatchResult:
     try:
-        pages = _clean_and_read(pages, job)
+        pages = _clean_read_and_ocr(pages, job)
         documents, loose = separate(pages, job.settings)
-        ocred = {
-            p.number: p for p in ocr_pages([p for d in documents for p in d.pages], job)
-        }
         results = []
         for count, document in enumerate(documents, start=1):
-            document = msgspec.structs.replace(
-                document, pages=[ocred[p.number] for p in document.pages]
-            )
             results.append(write_document(document, job))
             job.progress("pdf", count, len(documents))
     finally:
@@ -65,20 +59,45 @@ def process_pages(
     )
 
 
-def _clean_and_read(pages: list[Page], job: JobContext) -> list[Page]:
-    if len(pages) <= 1 or job.workers == 1:
-        done = [clean_and_read(p, job.settings, job.work_dir) for p in pages]
-        job.progress("clean", len(done), len(pages))
-        return done
-    with ProcessPoolExecutor(max_workers=job.workers) as pool:
-        futures = [
-            pool.submit(clean_and_read, p, job.settings, job.work_dir) for p in pages
+def _clean_read_and_ocr(pages: list[Page], job: JobContext) -> list[Page]:
+    """Cleanup and barcodes in worker processes; each page's OCR starts as soon as
+    that page is clean, so the cores never wait for the slowest cleanup."""
+    if not pages:
+        return []
+    with (
+        ProcessPoolExecutor(max_workers=min(job.workers, len(pages))) as cleaners,
+        ThreadPoolExecutor(max_workers=job.workers) as readers,
+    ):
+        cleaning = [
+            cleaners.submit(clean_and_read, p, job.settings, job.work_dir)
+            for p in pages
         ]
-        out = []
-        for count, future in enumerate(futures, start=1):
-            out.append(future.result())
+        cleaned: list[Page] = []
+        reading: dict[int, Future[Page]] = {}
+        for count, future in enumerate(cleaning, start=1):
+            page = future.result()
+            cleaned.append(page)
             job.progress("clean", count, len(pages))
-    return out
+            if _needs_text(page, job.settings):
+                reading[page.number] = readers.submit(ocr_page, page, job)
+        done = []
+        for page in cleaned:
+            future_text = reading.get(page.number)
+            done.append(page if future_text is None else future_text.result())
+            if future_text is not None:
+                job.progress("ocr", len(done), len(cleaned))
+    return done
+
+
+def _needs_text(page: Page, settings: PipelineSettings) -> bool:
+    """Blank pages and separator sheets that will be dropped need no OCR."""
+    if page.blank:
+        return False
+    rules = settings.separation
+    separator = any(
+        classify(code, settings.barcodes) == "separator" for code in page.barcodes
+    )
+    return not (separator and rules.separator_sheets and not rules.keep_separator_pages)
 
 
 def clean_and_read(page: Page, settings: PipelineSettings, work_dir: Path) -> Page:
