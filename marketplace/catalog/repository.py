@@ -107,11 +107,6 @@ async def get_provider(conn: Connection, provider_id: str) -> Provider | None:
     return Provider(**dict(row)) if row else None
 
 
-async def provider_names(conn: Connection) -> dict[str, str]:
-    rows = await _all(conn, "SELECT id, name FROM providers")
-    return {row[0]: row[1] for row in rows}
-
-
 async def list_providers(conn: Connection) -> list[Provider]:
     rows = await _all(
         conn, "SELECT id, name, kind, land_code, website FROM providers ORDER BY name"

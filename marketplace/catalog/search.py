@@ -14,6 +14,7 @@ pages, or the next visitor with the same filters, costs no recount.
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -41,7 +42,16 @@ BAND_SQL = (
     " ELSE 'ueber-20000' END"
 )
 _WEIGHTS = "10.0, 8.0, 1.0"  # title, service_title, body
-Counts = tuple[int, dict[str, dict[str, int]]]
+
+
+@dataclass(frozen=True)
+class FacetCounts:
+    """The number of matches, value -> count per facet, and the names of the
+    providers counted (their facet's labels)."""
+
+    total: int
+    facets: dict[str, dict[str, int]]
+    provider_names: dict[str, str]
 
 
 def _matches(query: SearchQuery, *, ranked: bool) -> tuple[str, list[Any]]:
@@ -169,12 +179,13 @@ ORDER BY {order}
 
 async def generation(conn: Connection) -> int:
     """The catalog's generation: changes whenever an offer enters or leaves it."""
-    async with conn.execute("SELECT generation FROM catalog_generation") as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+    rows = list(
+        await conn.execute_fetchall("SELECT generation FROM catalog_generation")
+    )
+    return int(rows[0][0]) if rows else 0
 
 
-async def facet_counts(conn: Connection, query: SearchQuery) -> Counts:
+async def facet_counts(conn: Connection, query: SearchQuery) -> FacetCounts:
     """Total matches and, per facet, value -> count over the filtered set."""
     if terms(query.q):
         matches, params = _matches(query, ranked=False)
@@ -183,13 +194,21 @@ async def facet_counts(conn: Connection, query: SearchQuery) -> Counts:
         sql, params = _browse_facets(query)
     total = 0
     facets: dict[str, dict[str, int]] = {}
-    async with conn.execute(sql, params) as cur:
-        for name, value, count in await cur.fetchall():
-            if name == "total":
-                total = int(count)
-            else:
-                facets.setdefault(name, {})[str(value)] = int(count)
-    return total, facets
+    for name, value, count in await conn.execute_fetchall(sql, params):
+        if name == "total":
+            total = int(count)
+        else:
+            facets.setdefault(name, {})[str(value)] = int(count)
+    names = await _provider_names(conn, list(facets.get("provider", {})))
+    return FacetCounts(total=total, facets=facets, provider_names=names)
+
+
+async def _provider_names(conn: Connection, ids: list[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    sql = f"SELECT id, name FROM providers WHERE id IN ({marks})"
+    return {row[0]: row[1] for row in await conn.execute_fetchall(sql, ids)}
 
 
 async def page_of_hits(conn: Connection, query: SearchQuery) -> list[SearchHit]:
@@ -198,8 +217,7 @@ async def page_of_hits(conn: Connection, query: SearchQuery) -> list[SearchHit]:
     order = "rank, sort_key, vid" if terms(query.q) else "sort_key, vid"
     offset = (query.page - 1) * query.per_page
     sql = _PAGE_SQL.format(matches=matches, order=order)
-    async with conn.execute(sql, [*params, query.per_page, offset]) as cur:
-        rows = await cur.fetchall()
+    rows = await conn.execute_fetchall(sql, [*params, query.per_page, offset])
     return [_hit(row) for row in rows]
 
 
@@ -242,9 +260,9 @@ class FacetCache:
     def __init__(self, size: int = 2048) -> None:
         self._size = size
         self._generation = -1
-        self._entries: OrderedDict[tuple[object, ...], Counts] = OrderedDict()
+        self._entries: OrderedDict[tuple[object, ...], FacetCounts] = OrderedDict()
 
-    async def counts(self, conn: Connection, query: SearchQuery) -> Counts:
+    async def counts(self, conn: Connection, query: SearchQuery) -> FacetCounts:
         current = await generation(conn)
         if current != self._generation:
             self._entries.clear()

@@ -362,9 +362,8 @@ async def search_catalog(
     """
     rules.check_query(query)
     async with db.read() as conn, repository.snapshot(conn):
-        total, counts = await _facet_cache(db).counts(conn, query)
+        counted = await _facet_cache(db).counts(conn, query)
         hits = await search.page_of_hits(conn, query)
-        names = await repository.provider_names(conn)
         quoter = None
         if principal is not None and principal.municipality_ags:
             quoter = await Quoter.for_municipality(conn, principal.municipality_ags)
@@ -375,18 +374,18 @@ async def search_catalog(
         ]
     labels = {
         "land": LAND_NAMES,
-        "provider": names,
+        "provider": counted.provider_names,
         "price_band": search.PRICE_BANDS,
         "maturity": {str(n): f"Reifegrad {n}" for n in range(5)},
     }
     return SearchPage(
-        total=total,
+        total=counted.total,
         page=query.page,
         per_page=query.per_page,
         hits=hits,
         facets={
             name: search.facet_values(values, labels.get(name))
-            for name, values in counts.items()
+            for name, values in counted.facets.items()
         },
     )
 
