@@ -42,7 +42,9 @@ def clean_page(page: Page, settings: PipelineSettings, work_dir: Path) -> Page:
         pixels, paper = rotate(pixels, angle), rotate(paper, angle, fill=0)
     pixels, cropped = crop_to_paper(pixels, paper, scale)
     grey = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
-    binary = binarise(grey)
+    binary = binarise(
+        dropout(pixels, settings.profile.dropout) if pixels.ndim == 3 else grey
+    )
     blank = is_blank(grey, page.dpi)
     turn = 0
     if not blank and settings.profile.fix_orientation:
@@ -133,6 +135,17 @@ def crop_to_paper(pixels: Array, paper: Array, scale: float) -> tuple[Array, boo
     top, bottom = round((rows[0] + 1) / scale), round(rows[-1] / scale)
     left, right = round((cols[0] + 1) / scale), round(cols[-1] / scale)
     return np.ascontiguousarray(pixels[top:bottom, left:right]), True
+
+
+_CHANNELS = {"red": 0, "green": 1, "blue": 2}
+
+
+def dropout(rgb: Array, colour: str) -> Array:
+    """The grey copy for OCR with one ink colour dropped: a form's red boxes vanish in
+    the red channel (red ink is as bright as paper there)."""
+    if colour == "none":
+        return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    return np.ascontiguousarray(rgb[:, :, _CHANNELS[colour]])
 
 
 def binarise(grey: Array) -> Array:

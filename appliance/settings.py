@@ -15,7 +15,8 @@ class ScanProfile(
     """How pages are captured and archived.
 
     ``jpeg_quality`` 0 archives colour and grey pages losslessly (PNG); line art is
-    always archived losslessly (CCITT G4). Archived images keep the captured
+    always archived losslessly (CCITT G4). ``dropout`` leaves one ink colour (a form's
+    printed boxes) out of the OCR copy of colour scans; the archive keeps it. Archived images keep the captured
     resolution and colour mode; only the OCR and barcode copies are binarised.
     """
 
@@ -26,6 +27,7 @@ class ScanProfile(
     source: Literal["flatbed", "adf", "adf-duplex"] = "adf"
     drop_blank_pages: bool = True
     fix_orientation: bool = True
+    dropout: Literal["none", "red", "green", "blue"] = "none"  # colour left out of OCR
     jpeg_quality: Annotated[int, Meta(ge=0, le=100)] = 85
 
 

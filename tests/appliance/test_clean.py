@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from appliance import orientation, samples
 from appliance.clean import clean_page
@@ -96,8 +96,6 @@ def test_a_page_with_one_short_line_is_not_blank(tmp_path: Path) -> None:
     WHEN it is cleaned
     THEN it is not taken for blank."""
     sheet = samples.blank_sheet(150)
-    from PIL import ImageDraw
-
     ImageDraw.Draw(sheet).text(
         (200, 600), "Einverstanden, Müller", fill=0, font=samples.font(25)
     )
@@ -114,3 +112,41 @@ def test_lineart_profile_archives_one_bit_g4(tmp_path: Path) -> None:
     cleaned = clean_page(_page(letter_file(tmp_path, 9)), settings, tmp_path)
     with Image.open(cleaned.archive_path) as archive:
         assert (archive.mode, archive.info["compression"]) == ("1", "group4")
+
+
+def test_colour_dropout_removes_red_form_lines_from_the_ocr_copy(
+    tmp_path: Path,
+) -> None:
+    """GIVEN a colour scan with black text inside red form boxes
+    WHEN it is cleaned with and without red dropout
+    THEN the red boxes are ink in the OCR copy without dropout and gone with it, while
+    the black text stays and the archive keeps the red."""
+    page = Image.new("RGB", (1240, 1754), (250, 250, 250))
+    draw = ImageDraw.Draw(page)
+    for row in range(12):
+        top = 200 + row * 110
+        draw.rectangle((100, top, 1140, top + 80), outline=(220, 30, 30), width=6)
+        draw.text(
+            (130, top + 20),
+            f"Feld {row}: Antrag auf Wohngeld",
+            fill=(0, 0, 0),
+            font=samples.font(36),
+        )
+    raw = tmp_path / "form-red-boxes-150dpi.png"
+    page.save(raw, dpi=(150, 150))
+
+    def ink_at_box_edge(dropout: str) -> float:
+        settings = PipelineSettings(
+            profile=ScanProfile(resolution=150, dropout=dropout)
+        )  # type: ignore[arg-type]
+        cleaned = clean_page(_page(raw), settings, tmp_path)
+        binary = cv2.imread(cleaned.binary_path, 0)
+        with Image.open(cleaned.archive_path) as archive:
+            assert archive.mode == "RGB"
+        left_edges = binary[250:1400, 95:115]
+        text = binary[220:1500, 130:700]
+        assert (text == 0).mean() > 0.01
+        return float((left_edges == 0).mean())
+
+    assert ink_at_box_edge("none") > 0.1
+    assert ink_at_box_edge("red") < 0.01
