@@ -105,10 +105,12 @@ async def offers(
     *,
     provider_id: str | None = None,
     service_id: int | None = None,
-    limit: int = 100,
+    limit: int = 1000,
     offset: int = 0,
 ) -> list[Offer]:
-    """Offers in the catalog; a provider also sees its drafts and withdrawn offers."""
+    """Offers in the catalog, by id; a provider also sees its drafts and withdrawn
+    offers. The API asks for pages of 100 (at most 500); the web pages calling this
+    directly get up to ``limit`` offers at once."""
     which = repository.OfferFilter(
         provider_id=provider_id, service_id=service_id, viewer=_viewer(principal)
     )
