@@ -145,7 +145,8 @@ class Station:
         self, batch_id: str, profile: ScanProfile, source: str
     ) -> tuple[str, int]:
         job = self.job(batch_id, profile)
-        pages, message = self._capture(job, source)
+        inputs = self._inputs() if source == "folder" else []
+        pages, message = self._capture(job, source, inputs)
         cleaned = []
         for count, page in enumerate(pages, start=1):
             cleaned.append(clean_and_read(page, job.settings, job.work_dir))
@@ -161,32 +162,40 @@ class Station:
             self.write(document, job, position=count * 10)
             job.progress("pdf", count, len(documents))
         self._auto_commit(batch_id)
+        self._set_aside(batch_id, inputs)
         summary = (
             f"{len(pages)} Seiten erfasst, {len(documents)} Dokumente. {message}"
         ).strip()
         return summary, len(pages)
 
-    def _capture(self, job: JobContext, source: str) -> tuple[list[Page], str]:
+    def _capture(
+        self, job: JobContext, source: str, files: list[Path]
+    ) -> tuple[list[Page], str]:
         if source == "scanner":
             outcome = capture_scanner(job, self.settings.scanner)
             return outcome.pages, outcome.message
-        folder = Path(self.settings.input_folder)
-        files = (
-            sorted(p for p in folder.iterdir() if p.is_file())
-            if folder.is_dir()
-            else []
-        )
         if not files:
-            raise StationError(f"Im Eingangsordner {folder} liegen keine Dateien.")
+            raise StationError(
+                f"Im Eingangsordner {self.settings.input_folder} liegen keine Dateien."
+            )
         pages, rejected = capture_files(files, job)
-        done = self.data / "eingelesen" / job.batch_id
-        done.mkdir(parents=True, exist_ok=True)
-        for path in files:  # read files move aside, never deleted
-            shutil.move(path, done / path.name)
         notes = " ".join(
             f"Abgelehnt: {Path(r.source).name}: {r.message}" for r in rejected
         )
         return pages, notes
+
+    def _inputs(self) -> list[Path]:
+        folder = Path(self.settings.input_folder)
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.iterdir() if p.is_file())
+
+    def _set_aside(self, batch_id: str, files: list[Path]) -> None:
+        """Read files leave the input folder only once their documents exist."""
+        done = self.data / "eingelesen" / batch_id
+        done.mkdir(parents=True, exist_ok=True)
+        for path in files:
+            shutil.move(path, done / path.name)
 
     def write(self, document: Document, job: JobContext, *, position: int) -> int:
         result = write_document(document, job)

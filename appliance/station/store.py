@@ -159,7 +159,8 @@ class StationStore:
         """Batches left running by a crash: marked failed, their pages kept."""
         self.execute(
             "UPDATE batches SET state = 'failed', finished_at = ?, message ="
-            " 'Unterbrochen (Neustart der Station). Bitte den Stapel neu starten.'"
+            " 'Unterbrochen (Neustart der Station). Die Dateien liegen weiter im"
+            " Eingangsordner; bitte den Stapel neu starten.'"
             " WHERE state = 'running'",
             (now(),),
         )
