@@ -12,24 +12,37 @@ cache or PyPI when the wheelhouse is built, never when a station is provisioned.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tarfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml  # type: ignore[import-untyped]
-
 from provisioning.driver import PROJECT_DIR, ProvisioningError
 
 SOURCE_DIR = PROJECT_DIR.parent
-ROLE_DEFAULTS = PROJECT_DIR / "roles" / "scanstation" / "defaults" / "main.yml"
+REQUIREMENTS = "requirements.txt"
 
 
-def appliance_requirements() -> list[str]:
-    """The appliance's runtime dependencies, as the scanstation role lists them."""
-    defaults = yaml.safe_load(ROLE_DEFAULTS.read_text(encoding="utf-8"))
-    return [str(name) for name in defaults["scanstation_python_packages"]]
+def appliance_requirements(
+    pyproject: Path = SOURCE_DIR / "pyproject.toml",
+) -> list[str]:
+    """What the station needs of ``project.dependencies``: the common block and the
+    ``# appliance ...`` blocks, up to the comment line of the next area
+    (``# connectors``): pyproject.toml groups dependencies by area that way."""
+    lines = pyproject.read_text(encoding="utf-8").splitlines()
+    wanted: list[str] = []
+    for line in lines[lines.index("dependencies = [") + 1 :]:
+        text = line.strip()
+        if text == "]":
+            break
+        area = re.fullmatch(r"#\s*([a-z]+)\b.*", text)
+        if area and area[1] != "appliance":
+            break
+        if text.startswith('"'):
+            wanted.append(text.rstrip(",").strip('"'))
+    return wanted
 
 
 def build(
@@ -60,7 +73,8 @@ def collect(
     source: Path = SOURCE_DIR,
     requirements: Sequence[str] | None = None,
 ) -> list[Path]:
-    """Put the project wheel and the dependency wheels into ``dest``."""
+    """Put the project wheel, the dependency wheels and ``requirements.txt`` (what
+    the station installs) into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     for old in dest.glob("efa_stack-*.whl"):
         old.unlink()
@@ -69,9 +83,13 @@ def collect(
     wanted = list(
         requirements if requirements is not None else appliance_requirements()
     )
+    listing = dest / REQUIREMENTS
+    listing.write_text("".join(f"{r}\n" for r in wanted), encoding="utf-8")
     if wanted:
-        _run([*pip, "download", "--only-binary=:all:", "--dest", str(dest), *wanted])
-    return sorted(dest.glob("*.whl"))
+        # Wheels from the index or pip's cache; packages without one for this
+        # platform (pyscard) are built here, where compilers and headers are.
+        _run([*pip, "wheel", "--wheel-dir", str(dest), "-r", str(listing)])
+    return [*sorted(dest.glob("*.whl")), listing]
 
 
 def _run(argv: list[str]) -> None:
