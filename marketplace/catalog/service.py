@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import TypeVar
 from weakref import WeakKeyDictionary
@@ -33,6 +34,7 @@ from marketplace.identity.schemas import Principal, Role
 from marketplace.identity.service import require_provider, require_role
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def _now() -> str:
@@ -366,9 +368,7 @@ async def search_catalog(
     async with db.read() as conn, repository.snapshot(conn):
         counted = await _facet_cache(db).counts(conn, query)
         hits = await search.page_of_hits(conn, query)
-        quoter = None
-        if principal is not None and principal.municipality_ags:
-            quoter = await Quoter.for_municipality(conn, principal.municipality_ags)
+        quoter = await _buyers_quoter(conn, principal)
     if quoter is not None:
         hits = [
             msgspec.structs.replace(hit, my_quote=quoter.quote(hit.cost_model))
@@ -390,6 +390,24 @@ async def search_catalog(
             for name, values in counted.facets.items()
         },
     )
+
+
+async def _buyers_quoter(
+    conn: Connection, principal: Principal | None
+) -> Quoter | None:
+    """The buyer's municipality prices the hits; an account whose municipality is
+    not (or no longer) in the catalog still searches, without prices."""
+    if principal is None or not principal.municipality_ags:
+        return None
+    try:
+        return await Quoter.for_municipality(conn, principal.municipality_ags)
+    except NotFound:
+        log.warning(
+            "account %s names municipality %s, which is not in the catalog",
+            principal.login,
+            principal.municipality_ags,
+        )
+        return None
 
 
 _FACET_CACHES: WeakKeyDictionary[Database, search.FacetCache] = WeakKeyDictionary()

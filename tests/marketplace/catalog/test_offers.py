@@ -10,12 +10,14 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from marketplace.db import Database
+from marketplace.identity.schemas import Role
 from tests.marketplace.catalog.helpers import (
     CATALOG_TABLES,
     counts,
     offer_body,
     version_body,
 )
+from tests.marketplace.conftest import MakeAccount
 
 Headers = dict[str, dict[str, str]]
 SEARCH = "/api/v1/catalog/search"
@@ -298,3 +300,18 @@ async def test_creating_and_reading_catalog_entries(
     assert made.json()["life_situations"] == ["Geburt", "Umzug"]
     read = await client.get(f"/api/v1/services/{made.json()['id']}")
     assert read.json() == made.json()
+
+
+async def test_a_buyer_of_an_unknown_municipality_searches_without_prices(
+    client: AsyncTestClient[Litestar], make_account: MakeAccount
+) -> None:
+    """GIVEN a buyer account whose AGS is not in the catalog WHEN it searches THEN
+    the results come, without prices (not a 404 for every search)."""
+    stranger = await make_account(
+        "fremd", Role.MUNICIPALITY_BUYER, municipality_ags="14999999"
+    )
+    response = await client.get(SEARCH, params={"q": "park"}, headers=stranger)
+    assert response.status_code == 200
+    hits = response.json()["hits"]
+    assert hits
+    assert all(hit["my_quote"] is None for hit in hits)
