@@ -2,7 +2,7 @@
 
 Every ``heartbeat_seconds`` the station sends, signed with its key, the versions of
 its scanner stack, card reader daemon, AusweisApp and Tesseract, free disk space, and
-how many documents wait in the outbox or lie in the dead-letter folder. A marketplace
+how many documents wait in the outbox and how many are dead letters. A marketplace
 that cannot be reached is retried at the next beat; a marketplace that refuses the
 station (revoked, unknown) ends the loop with exit code 3, because retrying would not
 help.
@@ -30,6 +30,7 @@ from appliance.enrolment import (
     device_auth,
     installed_version,
 )
+from appliance.outbox import Outbox, State
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,6 @@ PROGRAMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ausweisapp", ("AusweisApp2", "--version")),
     ("tesseract", ("tesseract", "--version")),
 )
-DEAD_LETTER_DIR = "dead"
 REFUSED_EXIT = 3
 
 
@@ -86,21 +86,24 @@ def program_version(argv: Sequence[str], timeout: float = 10.0) -> str | None:
     return None
 
 
-def _count(folder: Path) -> int:
-    if not folder.is_dir():
-        return 0
-    return sum(1 for entry in folder.iterdir() if entry.name != DEAD_LETTER_DIR)
+def outbox_counts(folder: Path) -> tuple[int, int]:
+    """(waiting, dead letters) of the station's outbox; (0, 0) before it exists."""
+    if not (folder / "outbox.sqlite3").exists():
+        return 0, 0
+    counts = Outbox(folder).counts()
+    return counts[State.PENDING], counts[State.DEAD]
 
 
 def collect(settings: StationSettings) -> Health:
     versions = {name: program_version(argv) for name, argv in PROGRAMS}
     usage = shutil.disk_usage(settings.state_dir)
+    waiting, dead = outbox_counts(settings.outbox_dir)
     return Health(
         **versions,
         disk_free_bytes=usage.free,
         disk_total_bytes=usage.total,
-        outbox_depth=_count(settings.outbox_dir),
-        dead_letters=_count(settings.outbox_dir / DEAD_LETTER_DIR),
+        outbox_depth=waiting,
+        dead_letters=dead,
     )
 
 

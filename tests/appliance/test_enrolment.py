@@ -22,6 +22,7 @@ from appliance.enrolment import (
     enrol,
     load_credential,
 )
+from appliance.outbox import DocumentMetadata, Outbox
 from tests.support.processes import free_port, start_marketplace
 
 LEIPZIG = "14713000"
@@ -135,12 +136,19 @@ def test_heartbeat_until_revoked(marketplace: dict[str, Any], tmp_path: Path) ->
     station_id, token = new_station(marketplace, "leipzig-beat-1")
     config = settings(marketplace["base"], tmp_path / "state")
     enrol(config, token)
-    (tmp_path / "state" / "outbox" / "dead").mkdir(parents=True)
-    (tmp_path / "state" / "outbox" / "job-1").write_text("x")
+    letter = tmp_path / "brief.pdf"
+    letter.write_bytes(b"%PDF-1.4 Testbrief")
+    Outbox(config.outbox_dir).commit(
+        letter,
+        DocumentMetadata(
+            appliance_id="leipzig-beat-1", filename="brief.pdf", page_count=1
+        ),
+    )
     assert heartbeat.run(config, once=True) == 0
     url = f"{marketplace['base']}/api/v1/fleet/appliances/{station_id}"
     shown = httpx.get(url, headers=marketplace["operator"]).json()
     assert shown["health"]["outbox_depth"] == 1
+    assert shown["health"]["dead_letters"] == 0
     assert shown["health"]["disk_total_bytes"] > 0
     assert shown["last_heartbeat_from"] == "127.0.0.1"
     httpx.post(f"{url}/revoke", headers=marketplace["operator"])
