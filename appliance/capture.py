@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import pikepdf
 
@@ -25,75 +27,110 @@ from appliance.pages import Page, Rejected
 PDF_SUFFIXES = {".pdf"}
 
 
+class _Staged(NamedTuple):
+    source: str
+    path: Path  # in the work folder, under a temporary name
+    dpi: int
+    sha256: str
+
+
 def capture_files(
     sources: Sequence[Path], job: JobContext
 ) -> tuple[list[Page], list[Rejected]]:
+    """Read the files (several at once), then number their pages in input order."""
+    with ThreadPoolExecutor(max_workers=job.workers) as pool:
+        staged = list(
+            pool.map(_stage_safely, range(len(sources)), sources, [job] * len(sources))
+        )
     pages: list[Page] = []
     rejected: list[Rejected] = []
-    for source in sources:
-        try:
-            pages.extend(_capture_one(source, job, first=len(pages) + 1))
-        except ApplianceError as exc:
+    for source, outcome in zip(sources, staged, strict=True):
+        if isinstance(outcome, ApplianceError):
             rejected.append(
-                Rejected(source=str(source), code=exc.code, message=exc.message)
+                Rejected(source=str(source), code=outcome.code, message=outcome.message)
             )
             job.scan_log.append(
                 "input_rejected",
                 job.batch_id,
-                {"source": str(source), "reason": exc.message},
+                {"source": str(source), "reason": outcome.message},
             )
-        job.progress("capture", len(pages), len(pages))
+            continue
+        for item in outcome:
+            number = len(pages) + 1
+            raw = job.stage_path(number, "raw", item.path.suffix.lstrip("."))
+            item.path.replace(raw)
+            pages.append(
+                record_page(
+                    job,
+                    number=number,
+                    source=item.source,
+                    raw=raw,
+                    dpi=item.dpi,
+                    sha256=item.sha256,
+                )
+            )
+            job.progress("capture", len(pages), len(pages))
     return pages, rejected
 
 
-def _capture_one(source: Path, job: JobContext, *, first: int) -> list[Page]:
+def _stage_safely(
+    index: int, source: Path, job: JobContext
+) -> list[_Staged] | ApplianceError:
     """All pages of one file, or none: files of a partial read are removed."""
     written: list[Path] = []
     try:
-        staged = list(_stage(source, job, first, written))
+        return list(_stage(source, job, f"in{index:04d}", written))
+    except ApplianceError as exc:
+        _remove(written)
+        return exc
     except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
+        _remove(written)
         raise
-    return [record_page(job, number=n, source=s, raw=p, dpi=d) for n, s, p, d in staged]
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def _stage(
-    source: Path, job: JobContext, first: int, written: list[Path]
-) -> Iterator[tuple[int, str, Path, int]]:
+    source: Path, job: JobContext, prefix: str, written: list[Path]
+) -> Iterator[_Staged]:
     if not source.is_file():
         raise BadInput(f"„{source}“ gibt es nicht oder ist keine Datei.")
     if source.stat().st_size == 0:
         raise BadInput(f"„{source.name}“ ist leer (0 Byte).")
     default_dpi = job.settings.profile.resolution
     if source.suffix.lower() in PDF_SUFFIXES:
-        images = _render_pdf(source, job, first, written)
+        images = _render_pdf(source, job, prefix, written)
     else:
         images = [source]
     single = len(images) == 1 and images[0] is source and frame_count(source) == 1
-    number = first
+    count = 0
     for image_file in images:
         for frame in frames(image_file, max_megapixels=job.settings.max_megapixels):
+            count += 1
             dpi = dpi_of(frame, default_dpi)
             if single:
-                raw = job.stage_path(
-                    number, "raw", source.suffix.lower().lstrip(".") or "img"
+                raw = (
+                    job.work_dir
+                    / f"{prefix}-{count:04d}.{source.suffix.lower().lstrip('.') or 'img'}"
                 )
                 shutil.copyfile(source, raw)
+                label = source.name
             else:
-                raw = job.stage_path(number, "raw", "png")
+                raw = job.work_dir / f"{prefix}-{count:04d}.png"
                 frame.save(raw, dpi=(dpi, dpi), compress_level=1)
+                label = f"{source.name}#{count}"
             written.append(raw)
-            label = source.name if single else f"{source.name}#{number - first + 1}"
-            yield number, label, raw, dpi
-            number += 1
+            yield _Staged(source=label, path=raw, dpi=dpi, sha256=sha256_file(raw))
 
 
 def _render_pdf(
-    source: Path, job: JobContext, first: int, written: list[Path]
+    source: Path, job: JobContext, prefix: str, written: list[Path]
 ) -> list[Path]:
     count = check_pdf(source)
-    pattern = job.work_dir / f"pdf{first:04d}-%04d.png"
+    pattern = job.work_dir / f"pdf-{prefix}-%04d.png"
     dpi = job.settings.profile.resolution
     colour = job.settings.profile.mode == "color"
     try:
@@ -101,8 +138,8 @@ def _render_pdf(
             source, pattern, dpi=dpi, colour=colour, timeout=60 + 10 * count
         )
     finally:
-        written.extend(sorted(job.work_dir.glob(f"pdf{first:04d}-*.png")))
-    rendered = sorted(job.work_dir.glob(f"pdf{first:04d}-*.png"))
+        written.extend(sorted(job.work_dir.glob(f"pdf-{prefix}-*.png")))
+    rendered = sorted(job.work_dir.glob(f"pdf-{prefix}-*.png"))
     if len(rendered) != count:
         raise BadInput(
             f"„{source.name}“: nur {len(rendered)} von {count} Seiten lesbar."
@@ -127,10 +164,16 @@ def check_pdf(source: Path) -> int:
 
 
 def record_page(
-    job: JobContext, *, number: int, source: str, raw: Path, dpi: int
+    job: JobContext,
+    *,
+    number: int,
+    source: str,
+    raw: Path,
+    dpi: int,
+    sha256: str | None = None,
 ) -> Page:
-    """Hash a raw page at capture and write it to the scan log."""
-    digest = sha256_file(raw)
+    """Hash a raw page at capture (unless hashed already) and log it."""
+    digest = sha256 or sha256_file(raw)
     job.scan_log.append(
         "page_captured",
         job.batch_id,

@@ -52,8 +52,8 @@ def clean_page(page: Page, settings: PipelineSettings, work_dir: Path) -> Page:
         if turn:
             pixels, binary = _turn(pixels, turn), _turn(binary, turn)
     archive = _save_archive(pixels, mode, page, settings, work_dir)
-    binary_path = work_dir / f"{page.number:04d}_binary.png"
-    cv2.imwrite(str(binary_path), binary, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    binary_path = work_dir / f"{page.number:04d}_binary.pgm"  # uncompressed: fast
+    cv2.imwrite(str(binary_path), binary)
     return msgspec.structs.replace(
         page,
         width=int(pixels.shape[1]),
@@ -90,20 +90,21 @@ def estimate_skew(small: Array) -> float:
     _, ink = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     if int(ink.sum()) < 0.002 * ink.size:
         return 0.0
-    coarse = np.arange(-MAX_SKEW, MAX_SKEW + 0.01, 0.5)
+    coarse = np.arange(-MAX_SKEW, MAX_SKEW + 0.01, 1.0)
     across, along = _best_angle(ink, coarse, axis=1), _best_angle(ink, coarse, axis=0)
     axis, (angle, _) = (1, across) if across[1] >= along[1] else (0, along)
-    fine = np.arange(angle - 0.5, angle + 0.51, 0.1)
-    return _best_angle(ink, fine, axis=axis)[0]
+    for step in (0.25, 0.1):
+        angle = _best_angle(ink, angle + step * np.arange(-3.0, 4.0), axis=axis)[0]
+    return angle
 
 
-def _best_angle(
-    ink: Array, angles: NDArray[np.float64], *, axis: int
-) -> tuple[float, float]:
-    scores = []
-    for angle in angles:
-        profile = rotate(ink, float(angle), fill=0).sum(axis=axis, dtype=np.int64)
-        scores.append(float(np.square(np.diff(profile)).sum()))
+def _sharpness(ink: Array, angle: float, *, axis: int) -> float:
+    profile = rotate(ink, angle, fill=0).sum(axis=axis, dtype=np.int64)
+    return float(np.square(np.diff(profile)).sum())
+
+
+def _best_angle(ink: Array, angles: NDArray[Any], *, axis: int) -> tuple[float, float]:
+    scores = [_sharpness(ink, float(angle), axis=axis) for angle in angles]
     best = int(np.argmax(scores))
     return float(angles[best]), scores[best]
 
