@@ -2,7 +2,8 @@
 
 ``create_app(settings)`` builds it; the outbox delivery runs in a background thread
 for as long as the app runs (when a marketplace token is configured). Further
-routers (the eID "Identify citizen" flow) are passed in ``extra_routers``.
+routers can be passed in ``extra_routers``; the eID "Bürger identifizieren" flow is
+mounted at ``/eid`` when the settings have an ``[eid]`` section.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from litestar.template import TemplateConfig
 from appliance.errors import ApplianceError
 from appliance.outbox import HttpIntake, run
 from appliance.station.batches import Station
+from appliance.station.eid import eid_router
 from appliance.station.routes import PAGES, provide_station
 from appliance.station.settings import StationSettings
 
@@ -65,12 +67,15 @@ def create_app(
             thread.join(settings.outbox.timeout_seconds + 5)
         station.join()
 
+    routers = [*extra_routers]
+    if (eid := eid_router(settings)) is not None:
+        routers.append(eid)
     thumbs = station.data / "thumbs"
     thumbs.mkdir(parents=True, exist_ok=True)
     return Litestar(
         route_handlers=[
             *PAGES,
-            *extra_routers,
+            *routers,
             create_static_files_router(
                 path="/static", directories=[HERE / "static"], include_in_schema=False
             ),

@@ -16,7 +16,7 @@ from litestar import get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from appliance.errors import ApplianceError
@@ -85,7 +85,9 @@ def _offices(station: Station) -> tuple[RoutingRules | None, str]:
 
 @get("/", sync_to_thread=True)
 def index(
-    station: StationDep, hinweis: str | None = None, fehler: str | None = None
+    station: StationDep,
+    hinweis: FromQuery[str | None] = None,
+    fehler: FromQuery[str | None] = None,
 ) -> Template:
     return _page(
         "index.html",
@@ -108,7 +110,7 @@ def start_batch(station: StationDep, data: Annotated[StartForm, Form]) -> Redire
 
 @get("/stapel/{batch_id:str}", sync_to_thread=True)
 def batch_page(
-    station: StationDep, batch_id: str, fehler: str | None = None
+    station: StationDep, batch_id: FromPath[str], fehler: FromQuery[str | None] = None
 ) -> Template:
     batch = station.store.batch(batch_id)
     if batch is None:
@@ -126,7 +128,7 @@ def batch_page(
 
 
 @get("/api/stapel/{batch_id:str}", sync_to_thread=True)
-def batch_status(station: StationDep, batch_id: str) -> dict[str, object]:
+def batch_status(station: StationDep, batch_id: FromPath[str]) -> dict[str, object]:
     batch = station.store.batch(batch_id)
     if batch is None:
         return {"state": "unknown"}
@@ -140,7 +142,7 @@ def batch_status(station: StationDep, batch_id: str) -> dict[str, object]:
 
 
 @get("/pruefung", sync_to_thread=True)
-def queue_page(station: StationDep, hinweis: str | None = None) -> Template:
+def queue_page(station: StationDep, hinweis: FromQuery[str | None] = None) -> Template:
     documents = station.store.documents(state=DocState.OPEN)
     documents.sort(key=lambda d: (not d.decision.needs_review, d.batch_id, d.position))
     return _page("queue.html", station, documents=documents, note=hinweis)
@@ -149,9 +151,9 @@ def queue_page(station: StationDep, hinweis: str | None = None) -> Template:
 @get("/dokumente/{doc_id:int}", sync_to_thread=True)
 def document_page(
     station: StationDep,
-    doc_id: int,
-    hinweis: str | None = None,
-    fehler: str | None = None,
+    doc_id: FromPath[int],
+    hinweis: FromQuery[str | None] = None,
+    fehler: FromQuery[str | None] = None,
 ) -> Template:
     document = station.store.document(doc_id)
     rules, rules_error = _offices(station)
@@ -167,7 +169,10 @@ def document_page(
 
 @post("/dokumente/{doc_id:int}/{action:str}", sync_to_thread=True)
 def document_action(
-    station: StationDep, doc_id: int, action: str, data: Annotated[ActionForm, Form]
+    station: StationDep,
+    doc_id: FromPath[int],
+    action: FromPath[str],
+    data: Annotated[ActionForm, Form],
 ) -> Redirect:
     here = f"/dokumente/{doc_id}"
     try:
@@ -211,7 +216,7 @@ def _done(document: StationDocument) -> str:
 
 
 @get("/postausgang", sync_to_thread=True)
-def outbox_page(station: StationDep, hinweis: str | None = None) -> Template:
+def outbox_page(station: StationDep, hinweis: FromQuery[str | None] = None) -> Template:
     return _page(
         "outbox.html",
         station,
@@ -224,14 +229,16 @@ def outbox_page(station: StationDep, hinweis: str | None = None) -> Template:
 
 
 @post("/postausgang/{sha256:str}/erneut", sync_to_thread=True)
-def retry(station: StationDep, sha256: str) -> Redirect:
+def retry(station: StationDep, sha256: FromPath[str]) -> Redirect:
     done = station.outbox.retry(sha256)
     note = "Erneut in die Zustellung gegeben." if done else "Nichts zu wiederholen."
     return _back("/postausgang", note=note)
 
 
 @get("/regeln")
-async def rules_page(station: StationDep, hinweis: str | None = None) -> Template:
+async def rules_page(
+    station: StationDep, hinweis: FromQuery[str | None] = None
+) -> Template:
     path = station.rules_path
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     return _page("rules.html", station, text=text, path=path, note=hinweis, error="")

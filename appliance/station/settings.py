@@ -14,6 +14,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
+from appliance.eid.attributes import ServiceProfile
 from appliance.errors import ApplianceError
 from appliance.outbox import OutboxSettings
 from appliance.settings import PipelineSettings, ScanProfile
@@ -21,6 +22,17 @@ from appliance.settings import PipelineSettings, ScanProfile
 
 class SettingsError(ApplianceError):
     code = "station-settings"
+
+
+class EidSettings(
+    msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True
+):
+    """The "Bürger identifizieren" page (``appliance.eid``): AusweisApp's SDK
+    address and the municipal services that may identify citizens here."""
+
+    sdk_url: str = "ws://127.0.0.1:24727/eID-Kernel"
+    services: list[ServiceProfile] = []
+    timeout_seconds: Annotated[float, Meta(gt=0)] = 30.0
 
 
 class StationSettings(
@@ -47,6 +59,7 @@ class StationSettings(
     profiles: list[ScanProfile] = msgspec.field(default_factory=lambda: [ScanProfile()])
     pipeline: PipelineSettings = PipelineSettings()
     outbox: OutboxSettings = OutboxSettings()
+    eid: EidSettings | None = None  # without it the station offers no eID page
 
     def profile(self, name: str) -> ScanProfile:
         for profile in self.profiles:
