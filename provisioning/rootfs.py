@@ -10,7 +10,6 @@ starting daemons (``policy-rc.d``) and lets dpkg skip fsync.
 from __future__ import annotations
 
 import logging
-import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,7 +36,7 @@ def ensure_base(
     if (tree / _READY).exists():
         return tree
     if tree.exists():
-        shutil.rmtree(tree)  # an interrupted build: start over
+        remove(tree)  # an interrupted build: start over
     cache.mkdir(parents=True, exist_ok=True)
     argv = ["debootstrap", "--variant=minbase", f"--arch={arch}"]
     argv += [f"--include={','.join(INCLUDE)}", suite, str(tree), mirror]
@@ -60,8 +59,10 @@ def working_copy(base: Path, dest: Path) -> Path:
 
 
 def remove(tree: Path) -> None:
+    """Delete a tree; whatever is mounted in it is unmounted first, and ``rm`` is
+    told to stay on this file system, so nothing outside the tree is touched."""
     _unmount_all(tree)
-    shutil.rmtree(tree)
+    _run(["rm", "-rf", "--one-file-system", str(tree)])
 
 
 @contextmanager

@@ -290,6 +290,76 @@ def test_hardening_is_in_place(station: Station) -> None:
     )
 
 
+COMMIT = """
+import sys
+from pathlib import Path
+import img2pdf
+from appliance.outbox import DocumentMetadata, Outbox
+pdf = Path("/var/lib/scanstation/testseite.pdf")
+pdf.write_bytes(img2pdf.convert("/var/lib/scanstation/scan.png"))
+meta = DocumentMetadata(appliance_id="leipzig-scan-1", filename=pdf.name, page_count=1)
+print(Outbox(Path(sys.argv[1])).commit(pdf, meta).sha256)
+"""
+
+
+def test_station_in_its_namespace_delivers_a_scanned_page(station: Station) -> None:
+    """GIVEN the provisioned station WHEN it scans a page from the SANE test
+    backend, commits the PDF to its outbox and, inside its network namespace, runs
+    ``appliance outbox deliver`` THEN the marketplace's intake holds the document
+    under its hash for Leipzig. The intake accepts only the bearer token of a
+    municipality account today, so the delivery uses Leipzig's demo account, not
+    the station's signature (see docs/provisioning.md)."""
+    token = httpx.post(
+        f"{station.base}/api/v1/auth/tokens",
+        json={"login": "leipzig-einkauf", "password": "demo-leipzig"},
+    ).json()["token"]
+    home = station.tree / "var/lib/scanstation"
+    (home / "intake-token").write_text(token)
+    (home / "station.toml").write_text(
+        '[outbox]\nfolder = "/var/lib/scanstation/outbox"\n'
+        f'intake_url = "{station.base}"\n'
+        'token_file = "/var/lib/scanstation/intake-token"\nreserve_bytes = 0\n'
+    )
+    in_tree(
+        station, "chown", "scanstation:scanstation", "/var/lib/scanstation/intake-token"
+    )
+    user = "scanstation"
+    scan = in_tree(
+        station,
+        "scanimage",
+        "-d",
+        "test",
+        "--format=png",
+        "--resolution",
+        "150",
+        "--output-file=/var/lib/scanstation/scan.png",
+        user=user,
+    )
+    assert scan.returncode == 0, scan.stderr
+    commit = in_tree(
+        station, PYTHON, "-c", COMMIT, "/var/lib/scanstation/outbox", user=user
+    )
+    assert commit.returncode == 0, commit.stderr
+    sha256 = commit.stdout.decode().strip()
+    deliver = in_tree(
+        station,
+        "/opt/scanstation/venv/bin/appliance",
+        "outbox",
+        "--settings",
+        "/var/lib/scanstation/station.toml",
+        "deliver",
+        "--until-empty",
+        netns=True,
+        user=user,
+    )
+    assert deliver.returncode == 0, deliver.stderr
+    documents = httpx.get(
+        f"{station.base}/api/v1/intake/documents",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert [d["sha256"] for d in documents] == [sha256]
+
+
 def test_station_in_its_namespace_beats_and_is_refused_once_revoked(
     station: Station,
 ) -> None:
@@ -315,6 +385,7 @@ def test_station_in_its_namespace_beats_and_is_refused_once_revoked(
     assert shown["health"]["scanner"].startswith("scanimage")
     assert shown["health"]["reader"] is not None
     assert shown["software_version"] == "0.1.0"
+    assert (shown["health"]["outbox_depth"], shown["health"]["dead_letters"]) == (0, 0)
     again = in_tree(
         station,
         "env",
