@@ -1,4 +1,5 @@
-"""Station commands: ``appliance serve`` and ``appliance outbox list|deliver|retry``.
+"""Station commands: ``appliance serve`` and
+``appliance outbox list|deliver|purge|retry``.
 
 ``register`` adds them to the ``appliance`` command line; ``python -m
 appliance.station`` offers the same commands on their own.
@@ -36,6 +37,7 @@ def register(commands: SubParsers) -> None:
     deliver.add_argument(
         "--until-empty", action="store_true", help="enden, wenn nichts mehr wartet"
     )
+    actions.add_parser("purge", help="Dateien zugestellter Dokumente entfernen")
     retry = actions.add_parser("retry", help="Unzustellbare erneut versuchen")
     retry.add_argument("sha256", nargs="*", help="Prüfsummen; ohne: alle")
     outbox.set_defaults(func=_outbox)
@@ -80,6 +82,8 @@ def _outbox(args: argparse.Namespace) -> int:
             wanted = args.sha256 or [e.sha256 for e in outbox.entries(State.DEAD)]
             retried = sum(outbox.retry(sha) for sha in wanted)
             print(f"{retried} Dokument(e) erneut in die Zustellung gegeben.")
+        case "purge":
+            print(f"{outbox.purge_delivered()} zugestellte Datei(en) entfernt.")
         case "deliver":
             _deliver(settings, outbox, until_empty=args.until_empty)
     return 0

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import re
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +32,8 @@ from .faults import (
 )
 
 pytestmark = pytest.mark.slow
+
+PURGE = [sys.executable, "-m", "appliance.station", "outbox"]
 
 
 @pytest.fixture
@@ -213,7 +217,13 @@ def test_full_disk_refuses_cleanly_and_loses_nothing(
         while list(source.glob("*.pdf")):
             rounds += 1
             _deliver_until_empty(settings, tmp_path / f"deliver-{rounds}.log")
-            assert outbox.purge_delivered() > 0
+            purged = subprocess.run(
+                [*PURGE, "--settings", str(settings), "purge"],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            assert re.match(r"[1-9]\d* zugestellte Datei\(en\) entfernt", purged.stdout)
             _commit_all(outbox, source)
             assert rounds < 10
         _deliver_until_empty(settings, tmp_path / "deliver-last.log")
