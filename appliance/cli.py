@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import msgspec
@@ -31,20 +31,24 @@ def build_parser() -> tuple[
         "process", help="Bild- oder PDF-Dateien verarbeiten (ein Stapel je Argument)"
     )
     process.add_argument("inputs", nargs="+", type=Path, metavar="FILE_OR_DIR")
-    process.add_argument("--out", required=True, type=Path, help="Ausgabeordner")
-    process.add_argument("--settings", type=Path, help="Einstellungen (TOML oder JSON)")
-    process.add_argument(
-        "--state",
-        type=Path,
-        default=DEFAULT_STATE,
-        help="Ordner für Schlüssel und Scanprotokoll",
-    )
-    process.add_argument("--rules", type=Path, help="Routingregeln (appliance.routing)")
-    process.add_argument("--operator", help="Name der scannenden Person")
-    process.add_argument(
-        "--keep-work", action="store_true", help="Zwischendateien behalten"
-    )
+    _batch_options(process)
     process.set_defaults(func=_process)
+    watch = commands.add_parser(
+        "watch",
+        help="Eingangsordner überwachen: jede fertig geschriebene Datei ist ein Stapel",
+    )
+    watch.add_argument("folder", type=Path, metavar="DIR")
+    _batch_options(watch)
+    watch.add_argument(
+        "--stability",
+        type=float,
+        default=2.0,
+        help="Sekunden ohne Änderung, bevor eine Datei gelesen wird",
+    )
+    watch.add_argument(
+        "--once", action="store_true", help="beenden, sobald der Ordner leer ist"
+    )
+    watch.set_defaults(func=_watch)
     barcodes = commands.add_parser(
         "barcodes", help="Barcodes lesen, eine JSON-Zeile je Code"
     )
@@ -65,6 +69,22 @@ def build_parser() -> tuple[
 
     register_station(commands)
     return parser, commands
+
+
+def _batch_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, type=Path, help="Ausgabeordner")
+    parser.add_argument("--settings", type=Path, help="Einstellungen (TOML oder JSON)")
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=DEFAULT_STATE,
+        help="Ordner für Schlüssel und Scanprotokoll",
+    )
+    parser.add_argument("--rules", type=Path, help="Routingregeln (appliance.routing)")
+    parser.add_argument("--operator", help="Name der scannenden Person")
+    parser.add_argument(
+        "--keep-work", action="store_true", help="Zwischendateien behalten"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,9 +122,8 @@ def load_router(rules: Path | None) -> Router:
     return lambda doc: route(doc, loaded)
 
 
-def _process(args: argparse.Namespace) -> int:
-    from appliance.pipeline import run_batch
-
+def _jobs(args: argparse.Namespace) -> Callable[[str], JobContext]:
+    """Job contexts for one command: settings, key, scan log and router loaded once."""
     settings = load_settings(args.settings)
     if args.operator:
         settings = msgspec.structs.replace(settings, operator=args.operator)
@@ -113,6 +132,26 @@ def _process(args: argparse.Namespace) -> int:
     key = load_or_create_key(args.state / "appliance-key.pem")
     log = ScanLog(args.state / "scan-log.jsonl")
     router = load_router(args.rules)
+
+    def job(name: str) -> JobContext:
+        return JobContext(
+            settings=settings,
+            work_dir=args.out / ".work" / name,
+            out_dir=args.out,
+            key=key,
+            scan_log=log,
+            router=router,
+            progress=_progress_bar(name),
+            label=Path(name).stem,
+        )
+
+    return job
+
+
+def _process(args: argparse.Namespace) -> int:
+    from appliance.pipeline import run_batch
+
+    jobs = _jobs(args)
     failures = 0
     for source in args.inputs:
         files = (
@@ -120,18 +159,28 @@ def _process(args: argparse.Namespace) -> int:
             if source.is_dir()
             else [source]
         )
-        job = JobContext(
-            settings=settings,
-            work_dir=args.out / ".work" / source.name,
-            out_dir=args.out,
-            key=key,
-            scan_log=log,
-            router=router,
-            progress=_progress_bar(source.name),
-            label=source.stem,
-        )
-        result = run_batch(files, job)
+        result = run_batch(files, jobs(source.name))
         failures += len(result.rejected)
+        _report(result)
+    return 1 if failures else 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    """Each stable file in the folder is one batch; afterwards it moves to
+    ``.erledigt`` or, when it was rejected, ``.abgelehnt``."""
+    from appliance.pipeline import run_batch
+    from appliance.watch import FolderWatcher, finish
+
+    jobs = _jobs(args)
+    watcher = FolderWatcher(args.folder, stability_seconds=args.stability)
+    interval = min(0.5, args.stability / 4)
+    failures = 0
+    for claimed in watcher.watch(
+        interval=interval, stop=lambda: args.once and watcher.idle()
+    ):
+        result = run_batch([claimed], jobs(claimed.name))
+        failures += len(result.rejected)
+        finish(claimed, rejected=bool(result.rejected))
         _report(result)
     return 1 if failures else 0
 
