@@ -117,6 +117,7 @@ def test_network_cuts_mid_transfer_lose_nothing(
     sender = deliverer(settings, tmp_path / "deliverer.log")
     rng = random.Random(3)  # noqa: S311 - test timing, not cryptography
     try:
+        wait_for(lambda: delivered(outbox) >= 1, 30, "documents flowing", sender)
         for _ in range(4):
             time.sleep(rng.uniform(0.05, 0.3))
             proxy.cut()

@@ -44,27 +44,34 @@ class LiveStation:
         self.process.wait_http(f"{self.url}/")
 
 
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[tuple[LiveStation, LiveMarketplace]]:
-    market = LiveMarketplace(tmp_path / "marketplace")
+@pytest.fixture(scope="module")
+def live(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[LiveStation, LiveMarketplace]]:
+    folder = tmp_path_factory.mktemp("station-browser")
+    market = LiveMarketplace(folder / "marketplace")
     market.start()
-    station = LiveStation(tmp_path / "station", market)
+    station = LiveStation(folder / "station", market)
     yield station, market
     station.process.stop()
     market.kill()
 
 
+@pytest.fixture(scope="module")
+def browser(live: tuple[LiveStation, LiveMarketplace]) -> Iterator[Browser]:
+    with chromium() as launched:  # after ``live``: its set-up uses asyncio.run
+        yield launched
+
+
 @pytest.fixture
-def page() -> Iterator[Page]:
-    browser: Browser
-    with chromium() as browser:
-        context = browser.new_context(
-            locale="de-DE", viewport={"width": 1024, "height": 768}, has_touch=True
-        )
-        opened = context.new_page()
-        opened.set_default_timeout(20_000)
-        yield opened
-        context.close()
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(
+        locale="de-DE", viewport={"width": 1024, "height": 768}, has_touch=True
+    )
+    opened = context.new_page()
+    opened.set_default_timeout(20_000)
+    yield opened
+    context.close()
 
 
 def act(page: Page, card: str, button: str) -> None:
