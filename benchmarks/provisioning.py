@@ -19,8 +19,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from provisioning import rootfs, wheelhouse
-from provisioning.driver import PROJECT_DIR, RunRequest, RunSummary, run_playbook
+# This script is named like the package it measures: the repository goes first.
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from provisioning import rootfs, wheelhouse  # noqa: E402
+from provisioning.driver import (  # noqa: E402
+    PROJECT_DIR,
+    RunRequest,
+    RunSummary,
+    run_playbook,
+)
 
 HOST = "bench-station"
 
