@@ -2,7 +2,9 @@
 
 Files live in ``marketplace/db/migrations/NNNN_name.sql``. Applied versions are
 recorded in ``schema_migrations``; an existing database file is upgraded in place
-and a file written by a newer version of the software is refused.
+(every bundled migration not yet recorded is applied, in number order, also one
+numbered below the newest applied) and a file that records a migration this
+software does not know is refused.
 """
 
 from __future__ import annotations
@@ -45,19 +47,18 @@ async def apply_migrations(conn: aiosqlite.Connection) -> int:
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
-    async with conn.execute(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"
-    ) as cur:
-        row = await cur.fetchone()
-    current = int(row[0]) if row else 0
+    async with conn.execute("SELECT version FROM schema_migrations") as cur:
+        applied = {int(row[0]) for row in await cur.fetchall()}
     migrations = available_migrations()
-    newest = migrations[-1][0] if migrations else 0
-    if current > newest:
+    known = {version for version, _, _ in migrations}
+    if applied - known:
         raise SchemaTooNew(
-            f"database schema version {current} is newer than this software ({newest})"
+            f"database has schema versions {sorted(applied - known)} that this "
+            f"software does not know (newest known: {max(known, default=0)})"
         )
+    current = max(applied, default=0)
     for version, name, sql in migrations:
-        if version <= current:
+        if version in applied:
             continue
         log.info("applying migration %04d_%s", version, name)
         await conn.execute("BEGIN IMMEDIATE")
@@ -72,7 +73,7 @@ async def apply_migrations(conn: aiosqlite.Connection) -> int:
             await conn.execute("ROLLBACK")
             raise
         await conn.execute("COMMIT")
-        current = version
+        current = max(current, version)
     return current
 
 

@@ -129,3 +129,29 @@ async def test_transaction_rolls_back_on_error(db: Database) -> None:
         await write_then_fail()
     async with db.read() as conn, conn.execute("SELECT COUNT(*) FROM users") as cur:
         assert (await cur.fetchone())[0] == 0
+
+
+async def test_a_migration_numbered_below_the_newest_is_still_applied(
+    tmp_path: Path,
+) -> None:
+    """GIVEN a file that has every migration but 0003 (made while 0003 did not exist
+    yet) WHEN opened THEN 0003 is applied too and recorded."""
+    path = tmp_path / "gap.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+            " name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        for version, name, sql in migrations.available_migrations():
+            if version != 3:
+                old.executescript(sql)
+                old.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, 'then')",
+                    (version, name),
+                )
+    old.close()
+    async with Database(path) as db, db.read() as conn:
+        async with conn.execute("SELECT version FROM schema_migrations") as cur:
+            versions = [row[0] for row in await cur.fetchall()]
+    assert 3 in versions
+    assert versions == sorted(versions)
