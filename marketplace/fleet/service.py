@@ -150,6 +150,9 @@ async def enrol(db: Database, data: EnrolmentIn) -> EnrolmentGranted:
                 "Das Anmeldetoken ist abgelaufen. Bitte ein neues Token erzeugen."
             )
         await repository.use_token(conn, digest, now)
+        station = await repository.appliance(conn, token["appliance_id"])
+        if station is None or station.state is ApplianceState.REVOKED:
+            raise PermissionDenied("Die Station ist gesperrt.")
         fingerprint = key_fingerprint(data.public_key)
         await repository.enrol(
             conn,
