@@ -22,8 +22,9 @@ the same generated letters, measured side by side in one run.
 4. Barcodes on the raw images: pyzbar alone, zxing-cpp alone, and the pipeline's
    barcode stage (zxing-cpp first, retries, pyzbar fallback, PATCH T); recall on the
    codes printed, and false positives (anything not printed on the page).
-5. Peak memory: the summed resident memory of the pipeline's process tree (sampled
-   from /proc every 50 ms) on a 200-page batch (the quick mode uses its own batch).
+5. Peak memory: the summed proportional set size (PSS) of the pipeline's process
+   tree, sampled from /proc every 50 ms, on a 200-page batch (the quick mode uses its
+   own batch).
 
 Targets (issue 3): >= 1.5 x OCRmyPDF's pages per minute with equal or better
 accuracy; barcode recall >= 99 % with no false positives; overhead above raw
@@ -160,14 +161,19 @@ def timed(
 
 
 def _sample_rss(root: int, peak: list[int], done: threading.Event) -> None:
-    page = os.sysconf("SC_PAGE_SIZE")
+    """Peak of the tree's summed proportional set size (PSS: shared pages split
+    between the processes sharing them, so forked workers are not counted twice)."""
     while not done.is_set():
         total = 0
         for pid in _tree(root):
             try:
-                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
-            except (OSError, IndexError, ValueError):
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            except OSError:
                 continue
+            for line in rollup.splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+                    break
         peak[0] = max(peak[0], total)
         time.sleep(0.05)
 
@@ -392,7 +398,7 @@ def report(folder: Path, letters: int, memory_pages: int) -> None:
             f"  {name:<16} recall {100 * hit / printed:6.2f} % ({hit}/{printed})   false positives {false}"
         )
 
-    print("\nPeak memory of the pipeline's process tree (summed RSS)")
+    print("\nPeak memory of the pipeline's process tree (summed PSS)")
     print(f"  {n}-page batch: {pipeline.peak_rss / 2**20:7.1f} MiB")
     if memory_pages:
         big = [pages[i % n] for i in range(memory_pages)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from appliance.integrity import load_or_create_key
@@ -34,8 +35,6 @@ def make_job(tmp_path: Path) -> MakeJob:
         count += 1
         settings = settings or PipelineSettings(profile=ScanProfile(resolution=dpi))
         if keep_work:
-            import msgspec
-
             settings = msgspec.structs.replace(settings, keep_work=True)
         return JobContext(
             settings=settings,
