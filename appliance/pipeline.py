@@ -37,16 +37,19 @@ def run_batch(sources: Sequence[Path], job: JobContext) -> BatchResult:
 def process_pages(
     pages: list[Page], job: JobContext, *, rejected: Sequence[Rejected] = ()
 ) -> BatchResult:
-    try:
-        pages = _clean_read_and_ocr(pages, job)
-        documents, loose = separate(pages, job.settings)
-        results = []
-        for count, document in enumerate(documents, start=1):
-            results.append(write_document(document, job))
-            job.progress("pdf", count, len(documents))
-    finally:
-        if not job.settings.keep_work:
-            shutil.rmtree(job.work_dir, ignore_errors=True)
+    """Clean, read, separate, OCR and write the pages of one batch.
+
+    The work folder (with every raw page) is removed only after the whole batch was
+    written; when anything fails (a full disk, a crash) it stays for a rerun.
+    """
+    pages = _clean_read_and_ocr(pages, job)
+    documents, loose = separate(pages, job.settings)
+    results = []
+    for count, document in enumerate(documents, start=1):
+        results.append(write_document(document, job))
+        job.progress("pdf", count, len(documents))
+    if not job.settings.keep_work:
+        shutil.rmtree(job.work_dir, ignore_errors=True)
     in_documents = sum(len(d.pages) for d in documents)
     return BatchResult(
         batch_id=job.batch_id,

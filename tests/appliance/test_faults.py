@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from appliance.integrity import sha256_file
+from appliance.pipeline import run_batch
 from appliance.scanlog import verify_chain
 from appliance.verify import verify_pdf
+from tests.appliance.conftest import MakeJob
 from tests.appliance.letters import letter_file, separator_file
 
 LETTERS = 5
@@ -94,3 +96,37 @@ def test_kill_9_loses_nothing_and_a_rerun_completes_the_batch(
     assert len(pages) == LETTERS
     assert "9 Seiten erfasst, 5 in 5 Dokumenten, 4 entfernt" in rerun.stderr
     assert verify_chain(state / "scan-log.jsonl") == []
+
+
+@pytest.mark.slow
+def test_a_failed_write_keeps_every_raw_page_for_a_rerun(
+    tmp_path: Path, make_job: MakeJob
+) -> None:
+    """GIVEN a batch of two documents whose second PDF cannot be written (a directory
+    stands where its temporary file goes: a stand-in for a full disk, which cannot be
+    made here without mount privileges)
+    WHEN the batch runs
+    THEN it fails loudly, the first document is complete, no second document exists
+    under a final name, and the work folder still holds every raw page with the hash
+    recorded in the scan log; after the obstacle is gone a rerun writes both."""
+    sources = [
+        letter_file(tmp_path, 1, dpi=100, lines=2),
+        separator_file(tmp_path, 2, dpi=100),
+        letter_file(tmp_path, 3, dpi=100, lines=2),
+    ]
+    job = make_job(keep_work=False, dpi=100)
+    (job.out_dir / f"{job.label}-002.pdf.part").mkdir(parents=True)
+    with pytest.raises(IsADirectoryError):
+        run_batch(sources, job)
+    assert verify_pdf(job.out_dir / f"{job.label}-001.pdf").ok
+    assert not (job.out_dir / f"{job.label}-002.pdf").exists()
+    raws = sorted(job.work_dir.glob("*_raw.*"))
+    logged = [
+        e.data["sha256"] for e in job.scan_log.entries() if e.kind == "page_captured"
+    ]
+    assert [sha256_file(r) for r in raws] == logged
+    assert len(raws) == 3
+
+    (job.out_dir / f"{job.label}-002.pdf.part").rmdir()
+    result = run_batch(sources, make_job(keep_work=False, dpi=100))
+    assert [d.page_numbers for d in result.documents] == [[1], [3]]

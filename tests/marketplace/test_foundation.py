@@ -150,8 +150,11 @@ async def test_a_migration_numbered_below_the_newest_is_still_applied(
                     (version, name),
                 )
     old.close()
-    async with Database(path) as db, db.read() as conn:
-        async with conn.execute("SELECT version FROM schema_migrations") as cur:
-            versions = [row[0] for row in await cur.fetchall()]
+    async with (
+        Database(path) as db,
+        db.read() as conn,
+        conn.execute("SELECT version FROM schema_migrations") as cur,
+    ):
+        versions = [row[0] for row in await cur.fetchall()]
     assert 3 in versions
     assert versions == sorted(versions)
