@@ -6,8 +6,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from marketplace.db import Database
+
+# The machines that run the suite are shared and noisy: a property test is about
+# correctness, so no example may fail for being slow (timings belong in benchmarks/).
+settings.register_profile("shared-machine", deadline=None)
+settings.load_profile("shared-machine")
 
 
 @pytest.fixture
