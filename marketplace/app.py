@@ -21,6 +21,8 @@ from marketplace.contracts.routes import router as contracts_router
 from marketplace.costs.routes import router as costs_router
 from marketplace.db import Database
 from marketplace.dependencies import provide_db, provide_principal
+from marketplace.federation.routes import router as federation_router
+from marketplace.federation.runtime import Federation
 from marketplace.fleet.routes import router as fleet_router
 from marketplace.health import health
 from marketplace.identity.routes import router as identity_router
@@ -37,11 +39,14 @@ WEB_DIR = Path(__file__).parent / "web"
 
 def create_app(settings: Settings) -> Litestar:
     database = Database(settings.db_path, readers=settings.read_connections)
+    federation = Federation(settings)
 
     async def open_database() -> None:
         await database.open()
+        await federation.start(database)
 
     async def close_database() -> None:
+        await federation.stop()
         await database.close()
 
     app = Litestar(
@@ -54,6 +59,7 @@ def create_app(settings: Settings) -> Litestar:
             subscriptions_router,
             intake_router,
             fleet_router,
+            federation_router,
             web_router,
             create_static_files_router(
                 path="/static",
@@ -61,7 +67,7 @@ def create_app(settings: Settings) -> Litestar:
                 include_in_schema=False,
             ),
         ],
-        state=State({"db": database, "settings": settings}),
+        state=State({"db": database, "settings": settings, "federation": federation}),
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
             "principal": Provide(provide_principal),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from marketplace.db import Database
 from marketplace.errors import MarketplaceError
+from marketplace.federation import cli as federation_cli
 from marketplace.identity import service as identity
 from marketplace.identity.schemas import Principal, Role
 from marketplace.settings import Settings
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="issue an API token for an account")
     token.add_argument("login")
     token.add_argument("--name", default="CLI")
+    federation_cli.add_commands(sub)
     return parser
 
 
@@ -75,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(settings, seed_demo=args.seed_demo)
+        if args.command in federation_cli.COMMANDS:
+            return asyncio.run(federation_cli.run(args, settings))
         return asyncio.run(_run_command(args, settings))
     except MarketplaceError as exc:
         print(f"Fehler: {exc.detail}", file=sys.stderr)

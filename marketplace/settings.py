@@ -20,6 +20,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     secure_cookies: bool = False
     debug: bool = False
     csrf_secret: str = ""
+    # federation: seconds between pulls from peers, and without contact until a
+    # peer's offers are shown as not currently confirmed
+    federation_interval: float = 30.0
+    federation_stale_after: float = 900.0
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], **overrides: object) -> Settings:

@@ -98,6 +98,14 @@ async def insert_provider(conn: Connection, data: ProviderIn, now: str) -> None:
     )
 
 
+async def provider_home(conn: Connection, provider_id: str) -> str | None:
+    """The node a provider belongs to (None: this node, or no such provider)."""
+    row = await _one(
+        conn, "SELECT home_node FROM providers WHERE id = ?", (provider_id,)
+    )
+    return row[0] if row else None
+
+
 async def get_provider(conn: Connection, provider_id: str) -> Provider | None:
     row = await _one(
         conn,
@@ -363,8 +371,8 @@ async def get_version(conn: Connection, version_id: int) -> OfferVersion | None:
 async def offer_head(conn: Connection, offer_id: int) -> Row | None:
     return await _one(
         conn,
-        "SELECT id, provider_id, service_id, created_at, withdrawn_at FROM offers"
-        " WHERE id = ?",
+        "SELECT id, provider_id, service_id, created_at, withdrawn_at, home_node"
+        " FROM offers WHERE id = ?",
         (offer_id,),
     )
 
@@ -403,8 +411,8 @@ async def load_offers(
     params = {**which._asdict(), "limit": limit, "offset": offset}
     heads = await _all(
         conn,
-        "SELECT id, provider_id, service_id, created_at, withdrawn_at FROM offers"
-        f" WHERE id IN ({_OFFER_IDS}) ORDER BY id",
+        "SELECT id, provider_id, service_id, created_at, withdrawn_at, home_node"
+        f" FROM offers WHERE id IN ({_OFFER_IDS}) ORDER BY id",
         params,
     )
     if not heads:
@@ -443,6 +451,7 @@ async def load_offers(
             created_at=head["created_at"],
             withdrawn_at=head["withdrawn_at"],
             versions=versions.get(head["id"], []),
+            home_node=head["home_node"],
         )
         for head in heads
     ]

@@ -196,6 +196,7 @@ class Offer(msgspec.Struct, kw_only=True, frozen=True):
     created_at: str
     withdrawn_at: str | None
     versions: list[OfferVersion]
+    home_node: str | None = None  # another node's offer, replicated read-only
 
     @property
     def current(self) -> OfferVersion | None:
@@ -240,6 +241,7 @@ class SearchHit(msgspec.Struct, kw_only=True, frozen=True):
     reference_annual_cents: int | None
     cost_model: CostModel
     my_quote: Quote | None = None
+    home_node: str | None = None  # another node's offer, replicated read-only
 
 
 class SearchPage(msgspec.Struct, kw_only=True, frozen=True):

@@ -170,8 +170,8 @@ _PAGE_SQL = """
 SELECT page.vid, page.offer_id, v.version, v.title, s.id AS service_id,
   s.title AS service_title, s.leika_key, s.topic, s.maturity, s.trust_level,
   p.id AS provider_id, p.name AS provider_name, page.land AS land_code,
-  v.legal_route, v.reference_annual_cents, v.cost_model
-FROM page JOIN offer_versions v ON v.id = page.vid
+  v.legal_route, v.reference_annual_cents, v.cost_model, o.home_node
+FROM page JOIN offer_versions v ON v.id = page.vid JOIN offers o ON o.id = page.offer_id
 JOIN services s ON s.id = page.service_id JOIN providers p ON p.id = page.provider
 ORDER BY {order}
 """
@@ -239,6 +239,7 @@ def _hit(row: Any) -> SearchHit:
         legal_route=row["legal_route"],
         reference_annual_cents=row["reference_annual_cents"],
         cost_model=msgspec.json.decode(row["cost_model"], type=CostModel),
+        home_node=row["home_node"],
     )
 
 

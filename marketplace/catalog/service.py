@@ -229,6 +229,9 @@ async def create_offer(
             raise InvalidInput(f"Die Leistung {data.leika_key} ist nicht im Katalog.")
         if await repository.get_provider(conn, provider_id) is None:
             raise InvalidInput(f"Den Anbieter „{provider_id}“ gibt es nicht.")
+        home = await repository.provider_home(conn, provider_id)
+        if home is not None:
+            raise Conflict(_FOREIGN.format(node=home))
         if await repository.offer_for(conn, provider_id, service_id):
             raise Conflict(
                 "Für diese Leistung gibt es bereits ein Angebot dieses Anbieters; "
@@ -332,7 +335,16 @@ async def _owned_offer(
     if head is None:
         raise NotFound(f"Das Angebot {offer_id} gibt es nicht.")
     require_provider(principal, head["provider_id"])
+    if head["home_node"] is not None:
+        raise Conflict(_FOREIGN.format(node=head["home_node"]))
     return head
+
+
+# Federation: another node's offers are replicas; only their home node changes them.
+_FOREIGN = (
+    "Dieses Angebot wird vom Marktplatzknoten „{node}“ verwaltet und ist hier nur "
+    "lesbar; Änderungen nimmt der Anbieter dort vor."
+)
 
 
 def _find_version(versions: list[OfferVersion], number: int) -> OfferVersion:

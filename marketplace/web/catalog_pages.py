@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import get
+from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
@@ -16,6 +17,7 @@ from marketplace.contracts.render import PLACEHOLDERS
 from marketplace.costs.schemas import Quote
 from marketplace.costs.service import Quoter
 from marketplace.dependencies import DB, Caller
+from marketplace.federation.service import stale_nodes
 from marketplace.identity.schemas import Principal
 from marketplace.web.pages import page
 
@@ -39,6 +41,7 @@ FACET_TITLES = {
 async def catalog_page(
     db: DB,
     principal: Caller,
+    state: State,
     q: Text = "",
     land: Facet = None,
     topic: Facet = None,
@@ -67,6 +70,7 @@ async def catalog_page(
         active=active,
         facet_titles=FACET_TITLES,
         routes=LEGAL_ROUTE_LABELS,
+        unconfirmed=await _unconfirmed(db, state),
     )
 
 
@@ -96,7 +100,7 @@ async def compare_page(
 
 @get("/angebote/{version_id:int}", name="offer-version")
 async def offer_version_page(
-    db: DB, principal: Caller, version_id: FromPath[int], ags: Ags = None
+    db: DB, principal: Caller, state: State, version_id: FromPath[int], ags: Ags = None
 ) -> Template:
     version = await catalog.version(db, version_id)
     offer = await catalog.offer(db, version.offer_id, principal)
@@ -111,7 +115,13 @@ async def offer_version_page(
         ags=chosen,
         routes=LEGAL_ROUTE_LABELS,
         placeholders=PLACEHOLDERS,
+        unconfirmed=await _unconfirmed(db, state),
     )
+
+
+async def _unconfirmed(db: Any, state: State) -> set[str]:
+    """Nodes not heard from for a while: their offers are "derzeit nicht bestätigt"."""
+    return await stale_nodes(db, state.settings.federation_stale_after)
 
 
 async def _offers_with_quotes(

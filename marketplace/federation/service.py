@@ -1,0 +1,157 @@
+"""Federation use cases: the node's identity, peers (operator only), pulling,
+incidents, staleness and the catalog digest."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import msgspec
+
+from marketplace.db import Database
+from marketplace.errors import Conflict, InvalidInput, NotFound
+from marketplace.federation import pull, replica_rows, repository
+from marketplace.federation.feed import node_name, now_iso
+from marketplace.federation.keys import NodeKey
+from marketplace.federation.schemas import (
+    CatalogDigest,
+    Incident,
+    NodeInfo,
+    Peer,
+    PeerIn,
+    SyncResult,
+)
+from marketplace.identity.schemas import Principal, Role
+from marketplace.identity.service import require_role
+
+log = logging.getLogger(__name__)
+
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+_URL = re.compile(r"^https?://[^\s/]+(/[^\s]*)?$")
+
+
+async def init_node(db: Database, key: NodeKey, name: str, base_url: str) -> NodeInfo:
+    if not _NAME.match(name):
+        raise InvalidInput(
+            f"„{name}“ ist kein Knotenname (2-40 Zeichen: a-z, 0-9, Bindestrich)."
+        )
+    if not _URL.match(base_url):
+        raise InvalidInput(f"„{base_url}“ ist keine http(s)-Adresse.")
+    async with db.transaction() as conn:
+        await repository.save_node(conn, name, base_url.rstrip("/"), now_iso())
+    return await node_info(db, key)
+
+
+async def node_info(db: Database, key: NodeKey) -> NodeInfo:
+    async with db.read() as conn:
+        found = await repository.node(conn)
+    if found is None:
+        raise NotFound(
+            "Dieser Marktplatz ist nicht als Föderationsknoten eingerichtet "
+            "(marketplace node init)."
+        )
+    return NodeInfo(
+        name=found["name"], base_url=found["base_url"], public_key=key.public_hex
+    )
+
+
+async def add_peer(db: Database, principal: Principal | None, data: PeerIn) -> Peer:
+    require_role(principal, Role.OPERATOR)
+    async with db.transaction() as conn:
+        if data.name == await node_name(conn):
+            raise InvalidInput("Ein Knoten kann nicht sein eigener Partner sein.")
+        try:
+            await repository.insert_peer(conn, data, now_iso())
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(f"Den Partnerknoten „{data.name}“ gibt es schon.") from exc
+        found = await repository.peer(conn, data.name)
+    assert found is not None
+    return found
+
+
+async def peers(
+    db: Database, principal: Principal | None, *, stale_after: float
+) -> list[Peer]:
+    require_role(principal, Role.OPERATOR)
+    async with db.read() as conn:
+        found = await repository.peers(conn)
+        gaps = {p.name: await repository.gaps(conn, p.name) for p in found}
+    return [_with_status(p, stale_after, gaps[p.name]) for p in found]
+
+
+def _with_status(found: Peer, stale_after: float, gaps: list[int]) -> Peer:
+    return msgspec.structs.replace(found, stale=is_stale(found, stale_after), gaps=gaps)
+
+
+def is_stale(found: Peer, stale_after: float, now: datetime | None = None) -> bool:
+    """Not heard from for longer than ``stale_after`` seconds (by our clock)."""
+    since = found.last_success_at or found.added_at
+    moment = now or datetime.now(UTC)
+    return moment - datetime.fromisoformat(since) > timedelta(seconds=stale_after)
+
+
+async def stale_nodes(db: Database, stale_after: float) -> set[str]:
+    """Home nodes whose offers are shown as "derzeit nicht bestätigt"."""
+    async with db.read() as conn:
+        found = await repository.peers(conn)
+    return {p.name for p in found if is_stale(p, stale_after)}
+
+
+async def remove_peer(db: Database, principal: Principal | None, name: str) -> None:
+    """Stop replicating from a peer; its offers stay, unconfirmed from now on."""
+    require_role(principal, Role.OPERATOR)
+    async with db.transaction() as conn:
+        if not await repository.delete_peer(conn, name):
+            raise NotFound(f"Den Partnerknoten „{name}“ gibt es nicht.")
+
+
+async def switch_peer(
+    db: Database, principal: Principal | None, name: str, enabled: bool
+) -> Peer:
+    """Pause or resume pulling from one peer (maintenance, or a test's partition)."""
+    require_role(principal, Role.OPERATOR)
+    async with db.transaction() as conn:
+        if not await repository.set_enabled(conn, name, enabled):
+            raise NotFound(f"Den Partnerknoten „{name}“ gibt es nicht.")
+        found = await repository.peer(conn, name)
+    assert found is not None
+    return found
+
+
+async def incidents(
+    db: Database, principal: Principal | None, peer: str | None = None
+) -> list[Incident]:
+    require_role(principal, Role.OPERATOR)
+    async with db.read() as conn:
+        return await repository.incidents(conn, peer)
+
+
+async def sync(
+    db: Database,
+    principal: Principal | None,
+    client: httpx.AsyncClient,
+    *,
+    name: str | None = None,
+    full: bool = False,
+) -> list[SyncResult]:
+    """Pull once from one peer or from every enabled peer."""
+    require_role(principal, Role.OPERATOR)
+    async with db.read() as conn:
+        found = await repository.peers(conn)
+    if name is not None:
+        found = [p for p in found if p.name == name]
+        if not found:
+            raise NotFound(f"Den Partnerknoten „{name}“ gibt es nicht.")
+    else:
+        found = [p for p in found if p.enabled]
+    return [await pull.sync_peer(db, client, p, full=full) for p in found]
+
+
+async def digest(db: Database) -> CatalogDigest:
+    async with db.read() as conn:
+        me = await node_name(conn)
+        return await replica_rows.digest(conn, me)
