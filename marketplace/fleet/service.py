@@ -220,7 +220,10 @@ async def authenticate_device(
     if not _valid(row["public_key"], match[3], method, path, timestamp, body):
         raise NotAuthenticated("Die Signatur der Anfrage ist ungültig.")
     if row["state"] == ApplianceState.REVOKED:
-        raise PermissionDenied("Die Station ist gesperrt.")
+        raise PermissionDenied(
+            "Die Station ist gesperrt: der Marktplatz nimmt von ihr nichts mehr an.",
+            appliance_state=ApplianceState.REVOKED.value,
+        )
     return Device(
         appliance_id=row["id"],
         name=row["name"],

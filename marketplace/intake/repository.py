@@ -57,14 +57,16 @@ async def insert(
     size_bytes: int,
     storage_path: str,
     metadata: DocumentMetadata,
-    sender_user_id: int,
+    sender_user_id: int | None,
+    sender_appliance_id: int | None,
     now: str,
 ) -> Receipt:
     await conn.execute(
         "INSERT INTO intake_documents (municipality_ags, sha256, receipt_id,"
         " size_bytes, storage_path, appliance_id, filename, office, route, leika_key,"
-        " page_count, keep_original, id_copy, metadata, sender_user_id, received_at,"
-        " last_delivery_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " page_count, keep_original, id_copy, metadata, sender_user_id,"
+        " sender_appliance_id, received_at, last_delivery_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             ags,
             sha256,
@@ -81,6 +83,7 @@ async def insert(
             int(metadata.id_copy),
             msgspec.json.encode(metadata).decode(),
             sender_user_id,
+            sender_appliance_id,
             now,
             now,
         ),

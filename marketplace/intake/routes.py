@@ -9,6 +9,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.response import File
 
 from marketplace.dependencies import DB, Caller
+from marketplace.fleet.auth import DEVICE_OR_PERSON, OptionalDevice
 from marketplace.intake import service
 from marketplace.intake.schemas import (
     SHA256_PATTERN,
@@ -22,6 +23,13 @@ MAX_DOCUMENT_BODY = 256 * 1024 * 1024
 
 DocumentKey = Annotated[str, PathParameter(pattern=SHA256_PATTERN)]
 Limit = Annotated[int, QueryParameter(ge=1, le=1000)]
+ForAgs = Annotated[
+    str | None,
+    QueryParameter(
+        pattern=r"^\d{8}$",
+        description="AGS der Kommune, für die geliefert wird (muss die eigene sein)",
+    ),
+]
 
 
 @put(
@@ -29,11 +37,18 @@ Limit = Annotated[int, QueryParameter(ge=1, le=1000)]
     summary="Gescanntes Dokument einliefern (idempotent: 201 neu, 200 bereits da)",
     status_code=200,
     request_max_body_size=MAX_DOCUMENT_BODY,
+    dependencies=DEVICE_OR_PERSON,
 )
 async def deliver_document(
-    db: DB, principal: Caller, sha256: DocumentKey, data: JSONBody[DocumentIn]
+    db: DB,
+    principal: Caller,
+    device: OptionalDevice,
+    sha256: DocumentKey,
+    data: JSONBody[DocumentIn],
+    ags: ForAgs = None,
 ) -> Response[Receipt]:
-    receipt = await service.receive(db, principal, sha256, data)
+    """A municipality account (bearer token) or an enrolled station (signed)."""
+    receipt = await service.receive(db, device or principal, sha256, data, ags=ags)
     return Response(receipt, status_code=200 if receipt.duplicate else 201)
 
 

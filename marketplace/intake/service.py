@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from marketplace.db import Database
-from marketplace.errors import InvalidInput, NotFound
+from marketplace.errors import InvalidInput, NotFound, PermissionDenied
+from marketplace.fleet.schemas import Device
+from marketplace.fleet.service import require_device_for
 from marketplace.identity.schemas import Principal, Role
 from marketplace.identity.service import require_role
 from marketplace.intake import repository, storage
@@ -20,22 +22,38 @@ _THREAD_HASH_BYTES = 256 * 1024
 
 
 class Sender:
-    """An authorised sender of scanned mail: which municipality it delivers for."""
+    """An authorised sender of scanned mail: which municipality it delivers for,
+    and who it is (a municipality account or an enrolled station)."""
 
-    def __init__(self, principal: Principal, ags: str) -> None:
+    def __init__(
+        self, principal: Principal | None, ags: str, device: Device | None = None
+    ) -> None:
         self.principal = principal
         self.ags = ags
+        self.device = device
 
 
-def authorise_sender(principal: Principal | None) -> Sender:
+def authorise_sender(
+    caller: Principal | Device | None, ags: str | None = None
+) -> Sender:
     """The single place that decides who may deliver documents and for whom.
 
-    Today: the bearer token of a ``municipality_buyer`` account, for its own
-    municipality. Device credentials of enrolled appliances will be accepted here.
+    An enrolled station (its signature already checked, revoked ones refused by
+    ``marketplace.fleet.auth``) or the bearer token of a ``municipality_buyer``
+    account, each for its own municipality only; ``ags``, when the sender names
+    the municipality it delivers for, must be that one (else 403).
     """
-    caller = require_role(principal, Role.MUNICIPALITY_BUYER)
-    assert caller.municipality_ags is not None  # enforced by the users table
-    return Sender(caller, caller.municipality_ags)
+    if isinstance(caller, Device):
+        require_device_for(caller, ags or caller.municipality_ags)
+        return Sender(None, caller.municipality_ags, caller)
+    account = require_role(caller, Role.MUNICIPALITY_BUYER)
+    assert account.municipality_ags is not None  # enforced by the users table
+    if ags is not None and ags != account.municipality_ags:
+        raise PermissionDenied(
+            f"Dieses Konto darf nur für die eigene Kommune "
+            f"({account.municipality_ags}) liefern."
+        )
+    return Sender(account, account.municipality_ags)
 
 
 def intake_root(db: Database) -> Path:
@@ -44,10 +62,15 @@ def intake_root(db: Database) -> Path:
 
 
 async def receive(
-    db: Database, principal: Principal | None, sha256: str, document: DocumentIn
+    db: Database,
+    caller: Principal | Device | None,
+    sha256: str,
+    document: DocumentIn,
+    *,
+    ags: str | None = None,
 ) -> Receipt:
     """Store ``document`` under its hash, or count a repeated delivery."""
-    sender = authorise_sender(principal)
+    sender = authorise_sender(caller, ags)
     await _check_content(sha256, document.content)
     now = datetime.now(UTC).isoformat(timespec="milliseconds")
     async with db.read() as conn:
@@ -70,7 +93,8 @@ async def receive(
                 storage.document_path(intake_root(db), sender.ags, sha256)
             ),
             metadata=document.metadata,
-            sender_user_id=sender.principal.user_id,
+            sender_user_id=sender.principal.user_id if sender.principal else None,
+            sender_appliance_id=sender.device.appliance_id if sender.device else None,
             now=now,
         )
 
