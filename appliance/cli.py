@@ -68,6 +68,9 @@ def build_parser() -> tuple[
     from appliance.station.cli import register as register_station  # serve, outbox
 
     register_station(commands)
+    from appliance.sample_mail.cli import register as register_samples  # samples
+
+    register_samples(commands)
     return parser, commands
 
 
