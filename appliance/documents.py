@@ -6,7 +6,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import msgspec
+
 from appliance import pdf, sidecar, transfer
+from appliance.eid import idcopy
 from appliance.integrity import sha256_file
 from appliance.job import JobContext
 from appliance.model import RoutingInput
@@ -20,6 +23,13 @@ def write_document(document: Document, job: JobContext) -> DocumentResult:
     codes = [code for page in document.pages for code in page.barcodes]
     decision = job.router(
         RoutingInput(text=text, barcodes=codes, page_count=len(document.pages))
+    )
+    marks = idcopy.copy_anomalies(document.pages)
+    decision = idcopy.mark_as_copy(
+        decision, found=any(m.kind == "id_copy" for m in marks)
+    )
+    document = msgspec.structs.replace(
+        document, anomalies=[*document.anomalies, *marks]
     )
     document_id = uuid.uuid4().hex
     base = job.out_dir / f"{job.label}-{document.index:03d}"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import msgspec
 
+from appliance import zone
 from appliance._exec import tesseract
 from appliance.errors import ApplianceError
 from appliance.job import JobContext
@@ -51,10 +52,12 @@ def ocr_page(page: Page, job: JobContext) -> Page:
     except ApplianceError as exc:
         log.warning("OCR failed for page %d: %s", page.number, exc.message)
         return msgspec.structs.replace(page, confidence=0.0)
-    text, confidence = parse_tsv(tsv.read_text(encoding="utf-8"))
-    return msgspec.structs.replace(
+    words = tsv.read_text(encoding="utf-8")
+    text, confidence = parse_tsv(words)
+    page = msgspec.structs.replace(
         page, text=text, confidence=confidence, text_layer_path=str(pdf)
     )
+    return msgspec.structs.replace(page, zone_format=zone.reread(page, words, job))
 
 
 def parse_tsv(tsv: str) -> tuple[str, float | None]:

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 Array = NDArray[Any]
 WORK_DPI = 100
 MIN_LINES = 3  # fewer lines of text (a separator sheet) decide nothing
+MAX_LINE_MM = 15  # taller bands are pictures, boxes or card copies, not text
 
 
 def detect(binary: Array, dpi: int) -> tuple[int, float]:
@@ -33,7 +34,8 @@ def detect(binary: Array, dpi: int) -> tuple[int, float]:
     sideways = _sharpness(ink.sum(axis=0)) > 1.5 * _sharpness(ink.sum(axis=1))
     if sideways:
         ink = np.rot90(ink, k=-1)  # now upright or upside down
-    up, down, lines = _ascenders_and_descenders(ink)
+    tallest = round(MAX_LINE_MM * min(dpi, WORK_DPI) / 25.4)
+    up, down, lines = _ascenders_and_descenders(ink, tallest)
     if lines < MIN_LINES or up + down == 0:
         return 0, 0.0
     upright = up >= down
@@ -47,7 +49,9 @@ def _sharpness(profile: NDArray[np.float64]) -> float:
     return float(np.square(np.diff(profile)).sum())
 
 
-def _ascenders_and_descenders(ink: NDArray[np.float64]) -> tuple[float, float, int]:
+def _ascenders_and_descenders(
+    ink: NDArray[np.float64], tallest: int
+) -> tuple[float, float, int]:
     rows = ink.sum(axis=1)
     is_text = rows > 0.005 * ink.shape[1]
     up = down = 0.0
@@ -58,7 +62,7 @@ def _ascenders_and_descenders(ink: NDArray[np.float64]) -> tuple[float, float, i
             start = y
         elif not flag and start is not None:
             line = rows[start:y]
-            if line.size >= 4:
+            if 4 <= line.size <= tallest:
                 lines += 1
                 core = np.flatnonzero(line >= 0.5 * line.max())
                 up += float(line[: core[0]].sum())

@@ -36,13 +36,18 @@ class Page(msgspec.Struct, kw_only=True, frozen=True):
     text: str = ""
     confidence: float | None = None
     text_layer_path: str = ""
+    zone_format: str = ""  # machine-readable zone with valid check digits ("TD1")
+    # areas blacked out on an enclosed ID copy ("can", "photo"); the archive image
+    # is then the redacted one, ``raw_sha256`` still the capture's
+    redacted: list[str] = []
 
 
 class Anomaly(msgspec.Struct, kw_only=True, frozen=True):
     """Something the Transfervermerk must tell a recipient about."""
 
     kind: str  # blank_page_dropped | separator_dropped | barcode_unmatched |
-    # barcode_miss | low_confidence | input_rejected | scanner_stop | rescan
+    # barcode_miss | low_confidence | input_rejected | scanner_stop | rescan |
+    # id_copy | redacted
     page: int | None = None
     detail: str = ""
 

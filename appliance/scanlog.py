@@ -25,7 +25,8 @@ GENESIS = "0" * 64
 class LogEntry(msgspec.Struct, kw_only=True, frozen=True):
     seq: int
     time: str
-    kind: str  # page_captured | input_rejected | scanner_stop | document_written
+    kind: str  # page_captured | input_rejected | scanner_stop | document_written |
+    # page_redacted (capture hash and hash of the redacted image)
     batch_id: str
     data: dict[str, Any]
     prev: str

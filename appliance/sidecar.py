@@ -8,6 +8,7 @@ from pathlib import Path
 
 import msgspec
 
+from appliance.eid.idcopy import COPY_MARK
 from appliance.model import Barcode, RoutingDecision
 from appliance.pages import Anomaly, Document
 from appliance.transfer import QualityCheck
@@ -38,6 +39,7 @@ class Sidecar(msgspec.Struct, kw_only=True, frozen=True):
     anomalies: list[Anomaly]
     quality_check: QualityCheck
     text: str
+    marking: str = ""  # "Kopie eines Ausweisdokuments" for an enclosed ID copy
 
 
 def build(
@@ -77,6 +79,7 @@ def build(
         anomalies=document.anomalies,
         quality_check=quality,
         text="\n\n".join(p.text for p in document.pages if p.text),
+        marking=COPY_MARK if routing.id_copy else "",
     )
 
 

@@ -73,3 +73,26 @@ def orientation(image: Path, *, timeout: float) -> tuple[int, float]:
     if rotate is None or confidence is None:
         return 0, 0.0
     return int(rotate.group(1)), float(confidence.group(1))
+
+
+def read_block(
+    image: Path, *, language: str, dpi: int, alphabet: str, timeout: float
+) -> str:
+    """The text of one uniform block (``--psm 6``), only characters of
+    ``alphabet``: a narrow second pass over a machine-readable zone."""
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    args = [
+        find("tesseract", PACKAGE),
+        str(image),
+        "-",
+        "-l",
+        language,
+        "--psm",
+        "6",
+        "--dpi",
+        str(dpi),
+        "-c",
+        f"tessedit_char_whitelist={alphabet}",
+    ]
+    out = run(args, timeout=timeout, env=env, what=f"tesseract ({image.name})")
+    return out.stdout.decode("utf-8", "replace")

@@ -101,14 +101,20 @@ def normalise_line(line: str) -> str:
 
 def find_mrz(text: str) -> list[MrzFinding]:
     """Every machine-readable zone in ``text`` whose check digits are all valid."""
-    lines = [normalise_line(line) for line in text.splitlines()]
+    # OCR often puts a blank line (a new paragraph) between the zone's lines.
+    numbered = [
+        (number, normalised)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if (normalised := normalise_line(line))
+    ]
+    lines = [line for _, line in numbered]
     found: list[MrzFinding] = []
-    for index in range(len(lines)):
+    for index, (number, _) in enumerate(numbered):
         for fmt, width, count, valid in _SHAPES:
             group = lines[index : index + count]
             shaped = len(group) == count and all(_shaped(g, width) for g in group)
             if shaped and valid(group):
-                found.append(MrzFinding(format=fmt, line=index + 1))
+                found.append(MrzFinding(format=fmt, line=number))
     return found
 
 

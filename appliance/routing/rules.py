@@ -14,7 +14,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
@@ -37,12 +37,16 @@ class Office(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
 
     ``route`` names the delivery route (a connector destination at the marketplace,
     such as ``fit-connect:ordnungsamt`` or ``dms:posteingang-32``).
+    ``redact_id_copies`` lists what this office wants blacked out on ID copies
+    enclosed in its mail (``can``: the access number, ``photo``: the photo); the
+    operator is offered the redaction only then.
     """
 
     id: OfficeId
     name: Annotated[str, Meta(min_length=1, max_length=120)]
     route: Annotated[str, Meta(min_length=1, max_length=200)]
     leika_key: LeikaKey | None = None
+    redact_id_copies: list[Literal["can", "photo"]] = []
 
 
 class PatternRule(

@@ -210,12 +210,13 @@ class Station:
             pages=document.pages,
         )
 
-    def thumbnails(self, pages: list[Page]) -> None:
+    def thumbnails(self, pages: list[Page], *, refresh: bool = False) -> None:
+        """Small previews named by the capture hash; ``refresh`` after redaction."""
         folder = self.data / "thumbs"
         folder.mkdir(parents=True, exist_ok=True)
         for page in pages:
             target = folder / f"{page.raw_sha256}.png"
-            if target.exists():
+            if target.exists() and not refresh:
                 continue
             with Image.open(page.archive_path or page.raw_path) as image:
                 image.thumbnail((THUMB_WIDTH, THUMB_WIDTH * 2))

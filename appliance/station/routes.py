@@ -19,10 +19,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from appliance.eid.idcopy import area_labels
 from appliance.errors import ApplianceError
 from appliance.outbox import State as OutboxState
 from appliance.routing import RoutingRules, parse_rules
-from appliance.station import actions
+from appliance.station import actions, redaction
 from appliance.station.batches import Station
 from appliance.station.store import DocState, StationDocument
 
@@ -162,9 +163,20 @@ def document_page(
         station,
         document=document,
         offices=rules.offices if rules else [],
+        redaction=_redaction(rules, document),
         note=hinweis,
         error=fehler or rules_error,
     )
+
+
+def _redaction(rules: RoutingRules | None, document: StationDocument | None) -> str:
+    """What the chosen office wants blacked out on this ID copy ("" if nothing)."""
+    if rules is None or document is None or not document.decision.id_copy:
+        return ""
+    office = rules.office(document.chosen_office or "")
+    wanted = office.redact_id_copies if office else []
+    done = [set(wanted) <= set(p.redacted) for p in document.pages]
+    return "" if any(done) else area_labels(wanted)
 
 
 @post("/dokumente/{doc_id:int}/{action:str}", sync_to_thread=True)
@@ -206,6 +218,8 @@ def _act(
             actions.merge_next(station, doc_id)
         case "neu-scannen":
             actions.rescan_page(station, doc_id, data.page)
+        case "ausweis-schwaerzen":
+            return _back(here, note=redaction.redact_id_copy(station, doc_id))
         case _:
             return _back(here, error="Unbekannte Aktion.")
     return _back(here, note="Gespeichert.")

@@ -49,6 +49,17 @@ id = "steueramt"
 name = "Steueramt"
 route = "dms:posteingang-21"
 
+[[offices]]
+id = "buergeramt"
+name = "Bürgeramt"
+route = "dms:posteingang-33"
+redact_id_copies = ["can", "photo"]
+
+[[barcode]]
+pattern = "^ROUTE-BA$"
+office = "buergeramt"
+confidence = 0.99
+
 [[file_reference]]
 pattern = "63\\\\.\\\\d{3}/\\\\d{4}"
 office = "bauamt"

@@ -14,6 +14,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from appliance.outbox import DocumentMetadata, Outbox, State
+from appliance.verify import verify_pdf
+from tests.appliance.idcard import save_id_copy
 from tests.appliance.outbox.faults import LiveMarketplace, wait_for
 from tests.marketplace.intake.samples import letter_pdf
 from tests.support.browser import chromium, screenshot
@@ -188,3 +190,41 @@ def test_dead_letters_are_shown_and_retried_and_rules_are_checked(
     page.get_by_role("button", name="Regeln speichern").click()
     expect(page.get_by_role("status")).to_contain_text("Regeln gespeichert")
     assert "threshold = 0.7\n" in rules.read_text(encoding="utf-8")
+
+
+def test_an_id_copy_is_held_and_redacted_from_the_page(
+    live: tuple[LiveStation, LiveMarketplace], page: Page
+) -> None:
+    """GIVEN an ID card copy with a routing code for the Bürgeramt in the input
+    folder; the Bürgeramt wants CAN and photo blacked out
+    WHEN the operator scans it, opens the document and presses "Ausweis schwärzen"
+    THEN the card says "Kopie eines Ausweisdokuments" and "Prüfung nötig", the
+    document page offers the redaction, which says what was blacked out, marks
+    the document as redacted and is not offered again; the new PDF verifies."""
+    station, _ = live
+    save_id_copy(station.folder / "eingang" / "ausweis.png", 150, code="ROUTE-BA")
+    page.goto(station.url)
+    page.get_by_role("button", name="Stapel starten").click()
+    expect(page.get_by_test_id("batch-status")).to_contain_text(
+        "Fertig: 1 Seiten erfasst, 1 Dokumente", timeout=120_000
+    )
+    card = page.locator("article.card")
+    expect(card).to_contain_text("Kopie eines Ausweisdokuments")
+    expect(card).to_contain_text("Prüfung nötig")
+    card.get_by_role("link", name=re.compile(r"^Dokument \d+$")).click()
+    expect(page.get_by_test_id("id-copy")).to_be_visible()
+    screenshot(page, "station-08-id-copy")
+    page.get_by_role(
+        "button", name="Ausweis schwärzen: Zugangsnummer, Lichtbild"
+    ).click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Geschwärzt: Zugangsnummer, Lichtbild (Seite 1)."
+    )
+    expect(page.get_by_test_id("redacted")).to_be_visible()
+    expect(
+        page.get_by_role("button", name=re.compile("Ausweis schwärzen"))
+    ).to_have_count(0)
+    screenshot(page, "station-09-id-copy-redacted")
+    pdfs = sorted((station.folder / "daten" / "documents").glob("*/*.pdf"))
+    newest = max(pdfs, key=lambda p: p.stat().st_mtime)
+    assert verify_pdf(newest).ok
