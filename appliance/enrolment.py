@@ -190,12 +190,20 @@ def signing_text(method: str, path: str, timestamp: int, body: bytes) -> bytes:
 
 def device_auth(settings: StationSettings) -> DeviceAuth:
     """Signing for an enrolled station; refuses clearly when not enrolled."""
-    credential = load_credential(settings.state_dir)
-    if credential is None:
+    auth = stored_device_auth(settings.state_dir)
+    if auth is None:
         raise EnrolmentError(
             "Die Station ist nicht angemeldet: zuerst mit einem Anmeldetoken anmelden."
         )
-    return DeviceAuth(credential, load_or_create_key(settings.state_dir))
+    return auth
+
+
+def stored_device_auth(state_dir: Path) -> DeviceAuth | None:
+    """Signing from an enrolment's state folder, ``None`` while not enrolled there."""
+    credential = load_credential(state_dir)
+    if credential is None:
+        return None
+    return DeviceAuth(credential, load_or_create_key(state_dir))
 
 
 def installed_version() -> str:

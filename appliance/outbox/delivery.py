@@ -33,6 +33,7 @@ from appliance.outbox.store import Outbox
 log = logging.getLogger(__name__)
 
 _RETRY_STATUS = {408, 425, 429}
+DEVICE_REVOKED = "Gerät gesperrt"
 
 
 class Intake(Protocol):
@@ -52,18 +53,31 @@ class _Body(msgspec.Struct, kw_only=True):
 
 
 class HttpIntake:
-    """``PUT /api/v1/intake/documents/{sha256}`` with a bearer token."""
+    """``PUT /api/v1/intake/documents/{sha256}``, signed with the station's device
+    credential (``auth``, see ``appliance.enrolment.DeviceAuth``) once it is
+    enrolled, else with a municipality account's bearer ``token``.
+
+    With ``municipality_ags`` every delivery names the municipality it is for, and
+    the marketplace refuses it (403) unless the credential belongs to that one.
+    """
 
     def __init__(
         self,
         base_url: str,
-        token: str,
+        token: str | None = None,
         *,
+        auth: httpx.Auth | None = None,
+        municipality_ags: str = "",
         timeout: float = 30.0,
         client: httpx.Client | None = None,
     ) -> None:
+        if (token is None) == (auth is None):
+            raise ValueError("HttpIntake needs either a token or a device auth")
         self._client = client or httpx.Client(base_url=base_url.rstrip("/"))
-        self._client.headers["Authorization"] = f"Bearer {token}"
+        if token is not None:
+            self._client.headers["Authorization"] = f"Bearer {token}"
+        self._auth = auth
+        self._params = {"ags": municipality_ags} if municipality_ags else {}
         self._client.timeout = httpx.Timeout(timeout)
 
     def close(self) -> None:
@@ -75,7 +89,9 @@ class HttpIntake:
             response = self._client.put(
                 f"/api/v1/intake/documents/{sha256}",
                 content=body,
+                params=self._params,
                 headers={"Content-Type": "application/json"},
+                auth=self._auth or httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.HTTPError as exc:
             return Deferred(
@@ -92,6 +108,10 @@ def _outcome(response: httpx.Response) -> Outcome:
             receipt_id=str(receipt["receipt_id"]), duplicate=bool(receipt["duplicate"])
         )
     detail = _detail(response)
+    if status == 403 and _revoked(response):
+        # Never accepted again: a dead letter now, put back in line
+        # (``appliance outbox retry``) once the station is enrolled anew.
+        return Rejected(reason=f"{DEVICE_REVOKED}: {detail}")
     if status in (401, 403):
         return Deferred(
             reason=f"Anmeldung am Marktplatz abgelehnt ({status}): {detail}"
@@ -99,6 +119,13 @@ def _outcome(response: httpx.Response) -> Outcome:
     if status >= 500 or status in _RETRY_STATUS:
         return Deferred(reason=f"Marktplatz antwortet {status}: {detail}")
     return Rejected(reason=f"Marktplatz lehnt ab ({status}): {detail}")
+
+
+def _revoked(response: httpx.Response) -> bool:
+    try:
+        return bool(response.json().get("appliance_state") == "revoked")
+    except (ValueError, AttributeError):
+        return False
 
 
 def _detail(response: httpx.Response) -> str:

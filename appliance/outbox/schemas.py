@@ -98,6 +98,12 @@ class OutboxSettings(
     folder: str = "var/appliance/outbox"
     intake_url: str = "http://127.0.0.1:8000"
     token_file: str = "var/appliance/intake-token"  # noqa: S105 - a path, no secret
+    # The enrolment's state folder (credential.json, device-key.pem): once the
+    # station is enrolled there, deliveries are signed with its device key and the
+    # token file is not needed.
+    credential_dir: str = ""
+    # The municipality the station delivers for ("" = whichever the credential has).
+    municipality_ags: Annotated[str, Meta(pattern=r"^(\d{8})?$")] = ""
     timeout_seconds: Annotated[float, Meta(gt=0)] = 30.0
     backoff_base: Annotated[float, Meta(gt=0)] = 2.0
     backoff_cap: Annotated[float, Meta(gt=0)] = 900.0

@@ -44,17 +44,14 @@ def create_app(
     def start_delivery() -> None:
         if not settings.deliver:
             return
-        from appliance.station.cli import read_token
+        from appliance.station.cli import open_intake
 
         try:
-            token = read_token(settings)
+            intake = open_intake(settings)
         except ApplianceError as exc:
             station.delivery_problem = exc.message
             log.warning("outbox delivery not started: %s", exc.message)
             return
-        intake = HttpIntake(
-            settings.outbox.intake_url, token, timeout=settings.outbox.timeout_seconds
-        )
         thread = threading.Thread(
             target=_deliver, args=(station, intake, stop), daemon=True
         )

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from appliance.enrolment import stored_device_auth
 from appliance.errors import ApplianceError
 from appliance.outbox import HttpIntake, Outbox, State, run
 from appliance.station.settings import SettingsError, StationSettings, load_settings
@@ -56,6 +57,24 @@ def read_token(settings: StationSettings) -> str:
     return token
 
 
+def open_intake(settings: StationSettings) -> HttpIntake:
+    """The marketplace intake, signed with the station's device credential once it
+    is enrolled in ``outbox.credential_dir``, else with the token file's token."""
+    outbox = settings.outbox
+    auth = (
+        stored_device_auth(Path(outbox.credential_dir))
+        if outbox.credential_dir
+        else None
+    )
+    return HttpIntake(
+        outbox.intake_url,
+        None if auth else read_token(settings),
+        auth=auth,
+        municipality_ags=outbox.municipality_ags,
+        timeout=outbox.timeout_seconds,
+    )
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -90,11 +109,7 @@ def _outbox(args: argparse.Namespace) -> int:
 
 
 def _deliver(settings: StationSettings, outbox: Outbox, *, until_empty: bool) -> None:
-    intake = HttpIntake(
-        settings.outbox.intake_url,
-        read_token(settings),
-        timeout=settings.outbox.timeout_seconds,
-    )
+    intake = open_intake(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -69,7 +69,7 @@ class StationSettings(
 
 
 _PATH_FIELDS = ("data_dir", "state_dir", "rules_file", "input_folder")
-_OUTBOX_PATHS = ("folder", "token_file")
+_OUTBOX_PATHS = ("folder", "token_file", "credential_dir")
 
 
 def load_settings(path: Path) -> StationSettings:
@@ -90,6 +90,10 @@ def load_settings(path: Path) -> StationSettings:
     resolved = {f: str(base / getattr(settings, f)) for f in _PATH_FIELDS}
     outbox = msgspec.structs.replace(
         settings.outbox,
-        **{f: str(base / getattr(settings.outbox, f)) for f in _OUTBOX_PATHS},
+        **{
+            f: str(base / getattr(settings.outbox, f))
+            for f in _OUTBOX_PATHS
+            if getattr(settings.outbox, f)
+        },
     )
     return msgspec.structs.replace(settings, outbox=outbox, **resolved)
