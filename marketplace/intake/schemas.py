@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
@@ -10,6 +10,35 @@ from msgspec import Meta
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 Sha256 = Annotated[str, Meta(pattern=SHA256_PATTERN)]
 ShortText = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class IdentifiedAttribute(
+    msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True
+):
+    """One eID attribute the service asked for (AusweisApp access-right name);
+    verifications are yes/no, an address has street, zipCode, city, country."""
+
+    name: Annotated[str, Meta(pattern=r"^[A-Za-z]{2,40}$")]
+    label: Annotated[str, Meta(max_length=120)] = ""
+    value: Annotated[str, Meta(max_length=500)] | bool | dict[str, str]
+
+
+class Identification(
+    msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True
+):
+    """The citizen identified with the eID card at the appliance for this batch:
+    the identification level and only the attributes kept for the service."""
+
+    submission_id: Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$")]
+    method: Literal["eid_online", "vor_ort"]
+    level: Literal["hoch", "substanziell"]
+    service: ShortText
+    recipient: ShortText
+    purpose: Annotated[str, Meta(max_length=500)] = ""
+    legal_basis: Annotated[str, Meta(max_length=200)] = ""
+    identified_at: Annotated[str, Meta(max_length=40)]
+    schriftformersatz: bool = True
+    attributes: Annotated[list[IdentifiedAttribute], Meta(max_length=30)] = []
 
 
 class DocumentMetadata(
@@ -33,6 +62,7 @@ class DocumentMetadata(
     batch_id: Annotated[str, Meta(max_length=100)] = ""
     scanned_at: Annotated[str, Meta(max_length=40)] = ""
     approved_by: Annotated[str, Meta(max_length=100)] = ""
+    identification: Identification | None = None
 
 
 class DocumentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
