@@ -155,37 +155,73 @@ async def request_contract(
         raise InvalidInput("Bitte geben Sie die Kommune an (municipality_ags).")
     require_municipality(caller, ags)
     async with db.transaction() as conn:
-        offer = await repository.offer_context(conn, data.offer_version_id)
-        if offer is None or offer["withdrawn_at"] is not None:
-            raise NotFound(
-                f"Die Angebotsversion {data.offer_version_id} gibt es nicht."
-            )
-        if offer["superseded_by"] is not None:
-            raise Conflict(
-                f"Version {offer['version']} dieses Angebots ist durch Version "
-                f"{offer['superseded_by']} ersetzt. Neue Verträge gibt es nur für die "
-                "aktuelle Version; bestehende Verträge behalten ihre Version.",
-                current_version=offer["superseded_by"],
-            )
-        quote = await drafting.quote_for(conn, offer, ags, data.expected_cases)
-        values = await drafting.contract_row(conn, offer, ags, quote, _now())
-        try:
-            contract_id = await repository.insert_contract(conn, values)
-        except sqlite3.IntegrityError as exc:
-            if "UNIQUE" not in str(exc):
-                raise
-            raise Conflict(  # the unique index on open contracts
-                "Für dieses Angebot besteht bereits ein offener Vertrag Ihrer Kommune."
-            ) from exc
-        await _record(
-            conn, contract_id, _actor(caller), Action.REQUEST, None, State.DRAFT
+        contract_id = await draft_in(
+            conn, _actor(caller), data.offer_version_id, ags, data.expected_cases
         )
-        auto_offer, _ = await repository.settings_for(conn, offer["provider_id"])
-        if auto_offer:
-            await _apply(
-                conn, contract_id, Action.OFFER, _automation(offer["provider_id"])
-            )
         return await _reload(conn, contract_id)
+
+
+async def draft_in(
+    conn: Connection,
+    actor: _Actor,
+    offer_version_id: int,
+    ags: str,
+    expected_cases: int | None,
+) -> int:
+    """A new contract for a municipality inside the caller's transaction (also
+    used by the federation for requests forwarded by another node)."""
+    offer = await repository.offer_context(conn, offer_version_id)
+    if offer is None or offer["withdrawn_at"] is not None:
+        raise NotFound(f"Die Angebotsversion {offer_version_id} gibt es nicht.")
+    if offer["superseded_by"] is not None:
+        raise Conflict(
+            f"Version {offer['version']} dieses Angebots ist durch Version "
+            f"{offer['superseded_by']} ersetzt. Neue Verträge gibt es nur für die "
+            "aktuelle Version; bestehende Verträge behalten ihre Version.",
+            current_version=offer["superseded_by"],
+        )
+    quote = await drafting.quote_for(conn, offer, ags, expected_cases)
+    values = await drafting.contract_row(conn, offer, ags, quote, _now())
+    try:
+        contract_id = await repository.insert_contract(conn, values)
+    except sqlite3.IntegrityError as exc:
+        if "UNIQUE" not in str(exc):
+            raise
+        raise Conflict(  # the unique index on open contracts
+            "Für dieses Angebot besteht bereits ein offener Vertrag Ihrer Kommune."
+        ) from exc
+    await _record(conn, contract_id, actor, Action.REQUEST, None, State.DRAFT)
+    auto_offer, _ = await repository.settings_for(conn, offer["provider_id"])
+    if auto_offer:
+        await _apply(conn, contract_id, Action.OFFER, _automation(offer["provider_id"]))
+    return contract_id
+
+
+async def automation_in(conn: Connection, provider_id: str) -> tuple[bool, bool]:
+    """(auto_offer, auto_countersign) of a provider, and its robot as actor."""
+    return await repository.settings_for(conn, provider_id)
+
+
+def actor_for(principal: Principal) -> _Actor:
+    return _actor(principal)
+
+
+def automation_actor(provider_id: str) -> _Actor:
+    return _automation(provider_id)
+
+
+def system_actor(name: str, role: str = "system") -> _Actor:
+    """An actor without an account: an automation or another node (federation)."""
+    return _Actor(None, name, role)
+
+
+async def apply_in(
+    conn: Connection, contract_id: int, action: Action, actor: _Actor
+) -> Contract:
+    """One step inside the caller's transaction, for steps another node took and
+    proved with its signature (federation); the state machine still applies."""
+    await _apply(conn, contract_id, action, actor)
+    return await _reload(conn, contract_id)
 
 
 async def transition(
@@ -249,9 +285,18 @@ async def _apply(
         )
     now = _now()
     extra = columns_for(found, action, now)
-    if not await repository.move(
-        conn, contract_id, expected=found.state, to=target, now=now, extra=extra
-    ):
+    try:
+        moved = await repository.move(
+            conn, contract_id, expected=found.state, to=target, now=now, extra=extra
+        )
+    except sqlite3.IntegrityError as exc:
+        if "cross-node" not in str(exc):  # the trigger of migration 0011
+            raise
+        raise InvalidTransition(
+            "Dieser Vertrag wurde über einen anderen Marktplatzknoten geschlossen; "
+            "er wird aktiv, sobald der Knoten der Kommune die Aktivierung bestätigt."
+        ) from exc
+    if not moved:
         raise InvalidTransition("Der Vertrag wurde gleichzeitig geändert.")
     if action in (Action.SIGN, Action.COUNTERSIGN):
         await repository.add_signature(

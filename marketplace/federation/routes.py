@@ -11,8 +11,15 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
+from marketplace.contracts.schemas import Contract
 from marketplace.dependencies import DB, Caller
-from marketplace.federation import feed, service
+from marketplace.federation import feed, incoming, outgoing, service
+from marketplace.federation.messages import (
+    NodeMessage,
+    RemoteContract,
+    RemoteContractIn,
+    RemoteSign,
+)
 from marketplace.federation.runtime import Federation
 from marketplace.federation.schemas import (
     CatalogDigest,
@@ -24,6 +31,9 @@ from marketplace.federation.schemas import (
     PeerSwitch,
     SyncResult,
 )
+from marketplace.identity.schemas import Role
+from marketplace.identity.service import require_role
+from marketplace.params import Id
 
 Fed = NamedDependency[Federation]
 After = Annotated[int, QueryParameter(ge=0, le=2**53)]
@@ -102,6 +112,73 @@ async def list_incidents(
     return await service.incidents(db, principal, peer)
 
 
+RequestId = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9-]{8,64}$")]
+
+
+@post(
+    "/federation/subscriptions",
+    summary="Vertragsanfrage eines Partnerknotens",
+    status_code=200,
+)
+async def receive_contract(
+    db: DB, federation: Fed, data: JSONBody[NodeMessage]
+) -> NodeMessage:
+    return await incoming.receive(db, federation.key, data)
+
+
+@post(
+    "/federation/subscriptions/{request_id:str}/confirm",
+    summary="Aktivierung beim Partnerknoten bestätigen",
+    status_code=200,
+)
+async def confirm_contract(
+    db: DB, federation: Fed, request_id: RequestId, data: JSONBody[NodeMessage]
+) -> NodeMessage:
+    return await incoming.confirm(db, federation.key, request_id, data)
+
+
+@post(
+    "/federation/remote-contracts",
+    summary="Vertrag für ein Angebot eines anderen Knotens",
+)
+async def request_remote(
+    db: DB, principal: Caller, data: JSONBody[RemoteContractIn]
+) -> Contract:
+    return await outgoing.request(db, principal, data)
+
+
+@post(
+    "/federation/remote-contracts/{contract_id:int}/sign",
+    summary="Unterzeichnen und an den Knoten des Anbieters senden",
+    status_code=200,
+)
+async def sign_remote(
+    db: DB,
+    principal: Caller,
+    federation: Fed,
+    contract_id: Id,
+    data: JSONBody[RemoteSign],
+) -> RemoteContract:
+    return await outgoing.sign_and_forward(
+        db, principal, federation.client, federation.key, contract_id, data.text_sha256
+    )
+
+
+@get("/federation/remote-contracts", summary="Knotenübergreifende Verträge")
+async def list_remote(db: DB, principal: Caller) -> list[RemoteContract]:
+    return await service.remote_contracts(db, principal)
+
+
+@post(
+    "/federation/remote-contracts/reconcile",
+    summary="Offene knotenübergreifende Verträge jetzt abgleichen (Betrieb)",
+    status_code=200,
+)
+async def reconcile(db: DB, principal: Caller, federation: Fed) -> list[RemoteContract]:
+    require_role(principal, Role.OPERATOR)
+    return await outgoing.reconcile(db, federation.client, federation.key)
+
+
 router = Router(
     path="/api/v1",
     route_handlers=[
@@ -114,6 +191,12 @@ router = Router(
         remove_peer,
         sync,
         list_incidents,
+        receive_contract,
+        confirm_contract,
+        request_remote,
+        sign_remote,
+        list_remote,
+        reconcile,
     ],
     dependencies={"federation": Provide(provide_federation, sync_to_thread=False)},
     tags=["federation"],

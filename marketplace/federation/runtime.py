@@ -11,7 +11,7 @@ import logging
 import httpx
 
 from marketplace.db import Database
-from marketplace.federation import pull, repository
+from marketplace.federation import outgoing, pull, repository
 from marketplace.federation.keys import NodeKey, key_path
 from marketplace.settings import Settings
 
@@ -68,3 +68,4 @@ class Federation:
             peers = [p for p in await repository.peers(conn) if p.enabled]
         for peer in peers:
             await pull.sync_peer(db, self.client, peer)
+        await outgoing.reconcile(db, self.client, self.key)

@@ -13,9 +13,10 @@ import msgspec
 
 from marketplace.db import Database
 from marketplace.errors import Conflict, InvalidInput, NotFound
-from marketplace.federation import pull, replica_rows, repository
+from marketplace.federation import contract_rows, pull, replica_rows, repository
 from marketplace.federation.feed import node_name, now_iso
 from marketplace.federation.keys import NodeKey
+from marketplace.federation.messages import RemoteContract
 from marketplace.federation.schemas import (
     CatalogDigest,
     Incident,
@@ -149,6 +150,18 @@ async def sync(
     else:
         found = [p for p in found if p.enabled]
     return [await pull.sync_peer(db, client, p, full=full) for p in found]
+
+
+async def remote_contracts(
+    db: Database, principal: Principal | None
+) -> list[RemoteContract]:
+    """Cross-node contracts of the caller's municipality or provider (all for
+    the operator)."""
+    caller = require_role(principal, *Role)
+    async with db.read() as conn:
+        return await contract_rows.listing(
+            conn, ags=caller.municipality_ags, provider_id=caller.provider_id
+        )
 
 
 async def digest(db: Database) -> CatalogDigest:
