@@ -15,6 +15,7 @@ import enum
 import logging
 from collections.abc import Awaitable, Mapping
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -31,7 +32,7 @@ from appliance.eid.attributes import (
 from appliance.eid.client import AuthWorkflow, SdkClient, Step, StepKind
 from appliance.eid.errors import EidError, EidServiceError, InvalidInput
 from appliance.eid.messages import CANCELLED
-from appliance.eid.transferlog import TransferLog
+from appliance.eid.transferlog import TransferLogWriter
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ class EidDesk:
         sdk_url: str,
         profiles: Mapping[str, ServiceProfile],
         batches: Path,
-        transfer_log: TransferLog,
+        transfer_log: TransferLogWriter,
         timeout: float = 30.0,
     ) -> None:
         self.sdk_url = sdk_url
@@ -218,7 +219,12 @@ class EidDesk:
             pending = self._pending
             assert pending is not None
             try:
-                sub.attach(self.batches / pending.batch_id, pending, self.transfer_log)
+                await sub.attach(
+                    self.batches / pending.batch_id,
+                    pending,
+                    self.transfer_log,
+                    environment=self._environment(),
+                )
             except EidError as exc:
                 self.view = DeskView(phase=Phase.FAILED, error=exc.message)
                 return self.view
@@ -235,6 +241,10 @@ class EidDesk:
             return self.view
 
     # -- internals -------------------------------------------------------------
+
+    def _environment(self) -> Literal["test", "production"]:
+        testing = self._profile is not None and self._profile.developer_mode
+        return "test" if testing else "production"
 
     def _expect(self, *phases: Phase) -> AuthWorkflow:
         if self.view.phase not in phases or (

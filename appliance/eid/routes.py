@@ -65,6 +65,7 @@ def create_router(
             services=desk.profiles.values(),
             refresh=view.phase in WAITING,
             error=request.query_params.get("fehler", ""),
+            batch=request.query_params.get("stapel", ""),
         )
 
     async def act(request: Request[Any, Any, State], action: str) -> Redirect:

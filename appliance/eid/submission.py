@@ -8,18 +8,21 @@ it with ``load``.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import os
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 
+from appliance.eid import transferlog
 from appliance.eid.attributes import KeptAttribute, ServiceProfile
 from appliance.eid.errors import InvalidInput
-from appliance.eid.transferlog import TransferLog, TransferLogEntry
+from appliance.eid.transferlog import TransferLogWriter
 
 SIDECAR = Path("eid") / "identified-submission.json"
 
@@ -83,23 +86,29 @@ def build(
     )
 
 
-def transfer_entries(submission: IdentifiedSubmission) -> list[TransferLogEntry]:
-    return [
-        TransferLogEntry(
-            at=submission.identified_at,
-            submission_id=submission.id,
-            batch_id=submission.batch_id,
-            attribute=attribute.name,
-            recipient=submission.recipient,
-            purpose=submission.purpose,
-            legal_basis=submission.legal_basis,
+async def attach(
+    batch_dir: Path,
+    submission: IdentifiedSubmission,
+    log: TransferLogWriter,
+    *,
+    environment: Literal["test", "production"] = "production",
+) -> Path:
+    """Write the sidecar (atomically, never over another one) and log the transfer:
+    one entry per attribute in the connectors' transfer log. The sidecar appears
+    only after every entry was written."""
+    partial, target = await asyncio.to_thread(_prepare, batch_dir, submission)
+    try:
+        await transferlog.record(
+            log, transferlog.entries_for(submission, environment=environment)
         )
-        for attribute in submission.attributes
-    ]
+    except BaseException:
+        await asyncio.to_thread(partial.unlink, missing_ok=True)
+        raise
+    await asyncio.to_thread(os.replace, partial, target)
+    return target
 
 
-def attach(batch_dir: Path, submission: IdentifiedSubmission, log: TransferLog) -> Path:
-    """Write the sidecar (atomically, never over another one) and log the transfer."""
+def _prepare(batch_dir: Path, submission: IdentifiedSubmission) -> tuple[Path, Path]:
     if not batch_dir.is_dir():
         raise InvalidInput(f"Den Stapel {submission.batch_id} gibt es nicht (mehr).")
     target = batch_dir / SIDECAR
@@ -113,9 +122,7 @@ def attach(batch_dir: Path, submission: IdentifiedSubmission, log: TransferLog) 
     partial.write_bytes(msgspec.json.format(msgspec.json.encode(submission)))
     with partial.open("rb") as handle:
         os.fsync(handle.fileno())
-    log.record(transfer_entries(submission))
-    os.replace(partial, target)
-    return target
+    return partial, target
 
 
 def load(batch_dir: Path) -> IdentifiedSubmission | None:

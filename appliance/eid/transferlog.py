@@ -1,69 +1,71 @@
-"""The transfer log: one entry for every attribute the appliance passes on.
+"""The transfer log for eID attributes: the connectors' log (``connectors.transferlog``).
 
 It answers the citizen's question "who received what, when, and why" (seed 000:
-Protokollfunktion; GDPR Art. 15) without holding the data itself: an entry names
-the attribute, never its value. The file is append-only JSON Lines, flushed and
-fsync'ed per write, so a power cut loses no entry that was reported as written.
-
-The connectors write the same kind of log for deliveries; ``TransferLog`` is the
-seam where the appliance's writer can be replaced by theirs.
+Protokollfunktion; GDPR Art. 15) without holding the data itself. The appliance
+writes the same ``TransferLogEntry`` through the same writers as the connectors
+(``JsonLinesTransferLog``: append-only JSON Lines, fsync'ed per entry), so one
+reader serves both. Every attribute passed on gets its own entry, with the
+attribute's name in ``data_fields``, never its value; channel ``eid-schalter``,
+connector ``appliance-eid``, the identification level, and the legal basis in
+``purpose``. The outcome is ``delivered`` because the entry is written when the
+operator confirms and the attributes are attached to the batch, whose documents
+then carry them to the recipient (``receipt_reference`` = the submission id).
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Iterable, Iterator
-from datetime import datetime
-from pathlib import Path
-from typing import Protocol
+import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Literal
 
-import msgspec
+from connectors.transferlog import (
+    JsonLinesTransferLog,
+    TransferLogEntry,
+    TransferLogWriter,
+)
 
+if TYPE_CHECKING:
+    from appliance.eid.submission import IdentifiedSubmission
 
-class TransferLogEntry(msgspec.Struct, kw_only=True, frozen=True):
-    """One attribute of one identified person passed to one recipient."""
+__all__ = ["JsonLinesTransferLog", "TransferLogEntry", "TransferLogWriter"]
 
-    at: datetime
-    submission_id: str
-    batch_id: str
-    attribute: str
-    recipient: str
-    purpose: str
-    legal_basis: str
-    source: str = "appliance-eid"
+CHANNEL = "eid-schalter"
+CONNECTOR = "appliance-eid"
 
 
-class TransferLog(Protocol):
-    """Where transfer-log entries go. ``record`` either writes all or raises."""
+def entries_for(
+    submission: IdentifiedSubmission,
+    *,
+    leika: str = "",
+    environment: Literal["test", "production"] = "production",
+) -> list[TransferLogEntry]:
+    """One entry per kept attribute of ``submission``."""
+    purpose = submission.purpose
+    if submission.legal_basis:
+        purpose = f"{purpose} (Rechtsgrundlage: {submission.legal_basis})"
+    return [
+        TransferLogEntry(
+            entry_id=str(uuid.uuid4()),
+            at=submission.identified_at,
+            submission_id=submission.id,
+            municipality_ags="",  # the marketplace knows it from the appliance
+            service_leika=leika,
+            purpose=purpose,
+            receiver=submission.recipient,
+            connector=CONNECTOR,
+            environment=environment,
+            channel=CHANNEL,
+            identification_level=submission.level.value,
+            data_fields=(attribute.name,),
+            documents=(),
+            outcome="delivered",
+            receipt_reference=submission.id,
+        )
+        for attribute in submission.attributes
+    ]
 
-    def record(self, entries: Iterable[TransferLogEntry]) -> None: ...
 
-
-class JsonlTransferLog:
-    """Append-only JSON Lines file; one line per entry."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        self._encoder = msgspec.json.Encoder()
-
-    def record(self, entries: Iterable[TransferLogEntry]) -> None:
-        lines = b"".join(self._encoder.encode(e) + b"\n" for e in entries)
-        if not lines:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock, self.path.open("ab") as handle:
-            handle.write(lines)
-            handle.flush()
-            os.fsync(handle.fileno())
-
-    def entries(self) -> Iterator[TransferLogEntry]:
-        """Every entry, oldest first (for the citizen's request and for tests)."""
-        if not self.path.exists():
-            return
-        decoder = msgspec.json.Decoder(TransferLogEntry)
-        with self.path.open("rb") as handle:
-            for line in handle:
-                if line.strip():
-                    yield decoder.decode(line)
+async def record(log: TransferLogWriter, entries: Iterable[TransferLogEntry]) -> None:
+    """Write every entry; raises on the first that cannot be written."""
+    for entry in entries:
+        await log.write(entry)

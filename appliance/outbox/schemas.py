@@ -29,6 +29,28 @@ class State(enum.StrEnum):
     DEAD = "dead"
 
 
+class IdentifiedAttribute(msgspec.Struct, kw_only=True, frozen=True):
+    name: str
+    label: str = ""
+    value: str | bool | dict[str, str]
+
+
+class Identification(msgspec.Struct, kw_only=True, frozen=True):
+    """The citizen identified at the eID desk for the document's batch: the level
+    and only the attributes kept for the service (``appliance.eid.submission``)."""
+
+    submission_id: str
+    method: str
+    level: str
+    service: str
+    recipient: str
+    purpose: str = ""
+    legal_basis: str = ""
+    identified_at: str
+    schriftformersatz: bool = True
+    attributes: list[IdentifiedAttribute] = []
+
+
 class DocumentMetadata(msgspec.Struct, kw_only=True, frozen=True):
     """Sent with the PDF to the marketplace intake; mirrors its ``DocumentMetadata``.
 
@@ -48,6 +70,7 @@ class DocumentMetadata(msgspec.Struct, kw_only=True, frozen=True):
     batch_id: str = ""
     scanned_at: str = ""
     approved_by: str = ""
+    identification: Identification | None = None
 
 
 class Entry(msgspec.Struct, kw_only=True, frozen=True):

@@ -22,11 +22,14 @@ from PIL import Image
 
 from appliance.capture import capture_files
 from appliance.documents import write_document
+from appliance.eid.submission import IdentifiedSubmission
+from appliance.eid.submission import load as load_submission
 from appliance.errors import ApplianceError
 from appliance.integrity import load_or_create_key
 from appliance.job import JobContext, Router, no_rules
 from appliance.ocr import ocr_pages
 from appliance.outbox import DocumentMetadata, Outbox
+from appliance.outbox.schemas import Identification
 from appliance.pages import Document, Page
 from appliance.pipeline import clean_and_read
 from appliance.routing import RoutingRules, load_rules, route
@@ -229,6 +232,19 @@ class Station:
             if not document.decision.needs_review:
                 self.commit(document, approved_by="")
 
+    def identification(self, batch_id: str) -> IdentifiedSubmission | None:
+        """The citizen identified for this batch at the eID desk, if any."""
+        return load_submission(self.data / "documents" / batch_id)
+
+    def _identification(self, batch_id: str) -> Identification | None:
+        """What travels with each document of the batch: level and kept attributes."""
+        found = self.identification(batch_id)
+        if found is None:
+            return None
+        data = msgspec.to_builtins(found)
+        del data["id"], data["batch_id"], data["operator"]
+        return msgspec.convert({**data, "submission_id": found.id}, Identification)
+
     # Outbox -------------------------------------------------------------------------
 
     def commit(self, document: StationDocument, *, approved_by: str) -> None:
@@ -249,6 +265,7 @@ class Station:
             id_copy=decision.id_copy,
             batch_id=document.batch_id,
             approved_by=approved_by,
+            identification=self._identification(document.batch_id),
         )
         self.outbox.commit(Path(document.pdf_path), metadata)
         self.store.set_state(document.id, DocState.COMMITTED, "Im Postausgang.")

@@ -124,6 +124,7 @@ def batch_page(
         station,
         batch=batch,
         documents=[d for d in documents if d.state is not DocState.DELETED],
+        identified=station.identification(batch_id),
         error=fehler,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import msgspec
@@ -17,7 +18,7 @@ from appliance.eid.attributes import (
 )
 from appliance.eid.errors import EidServiceError, InvalidInput
 from appliance.eid.submission import Method, attach, build, load
-from appliance.eid.transferlog import JsonlTransferLog
+from appliance.eid.transferlog import JsonLinesTransferLog
 
 RIGHTS = sorted(DATA_RIGHTS)
 SECRETS = {"PIN": "123456", "CAN": "500540", "PUK": "9876543210"}
@@ -123,7 +124,7 @@ def test_every_kept_attribute_gets_exactly_one_transfer_log_entry(
     THEN the sidecar holds the same attributes and the log one entry per attribute,
     naming the attribute and the recipient but never a value."""
     batch = tmp_path_factory.mktemp("batch")
-    log = JsonlTransferLog(batch.parent / f"{batch.name}.transfer.jsonl")
+    log = JsonLinesTransferLog(batch.parent / f"{batch.name}.transfer.jsonl")
     kept = minimise(raw, effective=sorted(effective), profile=profile(sorted(wanted)))
     submission = build(
         batch_id=batch.name,
@@ -132,11 +133,12 @@ def test_every_kept_attribute_gets_exactly_one_transfer_log_entry(
         operator="poststelle-1",
         attributes=kept,
     )
-    attach(batch, submission, log)
+    asyncio.run(attach(batch, submission, log))
     assert load(batch) == submission
-    entries = list(log.entries())
-    assert [e.attribute for e in entries] == [a.name for a in kept]
-    assert {e.recipient for e in entries} <= {"fv-wohngeld"}
+    entries = log.read()
+    assert [e.data_fields for e in entries] == [(a.name,) for a in kept]
+    assert {e.receiver for e in entries} <= {"fv-wohngeld"}
+    assert {e.identification_level for e in entries} <= {"hoch"}
     logged = log.path.read_text() if log.path.exists() else ""
     for attribute in kept:
         if isinstance(attribute.value, str):
@@ -149,7 +151,7 @@ def test_a_second_identification_for_the_same_batch_loses_nothing(
     """GIVEN a batch that already carries an identified submission
     WHEN another one is attached
     THEN it is refused, the first one is unchanged and the log has no new entries."""
-    log = JsonlTransferLog(tmp_path / "transfer.jsonl")
+    log = JsonLinesTransferLog(tmp_path / "transfer.jsonl")
     batch = tmp_path / "batch-1"
     batch.mkdir()
     kept = minimise(
@@ -164,10 +166,10 @@ def test_a_second_identification_for_the_same_batch_loses_nothing(
         operator="p",
         attributes=kept,
     )
-    attach(batch, first, log)
+    asyncio.run(attach(batch, first, log))
     second = msgspec.structs.replace(first, id="other")
     with pytest.raises(InvalidInput, match="schon eine Identifizierung"):
-        attach(batch, second, log)
+        asyncio.run(attach(batch, second, log))
     assert load(batch) == first
-    assert len(list(log.entries())) == 1
+    assert len(log.read()) == 1
     assert first.level == "substanziell"

@@ -24,7 +24,7 @@ from appliance.eid.desk import EidDesk, Phase
 from appliance.eid.readers import CardProbe, ReaderStatus, SlotState
 from appliance.eid.routes import create_router
 from appliance.eid.submission import load
-from appliance.eid.transferlog import JsonlTransferLog
+from appliance.eid.transferlog import JsonLinesTransferLog
 from tests.appliance.eid.eidservice_stub import EidServiceStub
 from tests.appliance.eid.replay import Replay
 
@@ -81,7 +81,7 @@ def desk_for(tmp_path: Path, url: str, service: ServiceProfile) -> EidDesk:
         sdk_url=url,
         profiles={service.id: service},
         batches=tmp_path / "batches",
-        transfer_log=JsonlTransferLog(tmp_path / "transfer.jsonl"),
+        transfer_log=JsonLinesTransferLog(tmp_path / "transfer.jsonl"),
         timeout=5,
     )
 
@@ -157,13 +157,14 @@ async def test_operator_identifies_a_citizen_with_deselection_and_a_wrong_pin(
         "AgeVerification",
     ]
     assert (kept.method.value, kept.level.value) == ("eid_online", "hoch")
-    entries = list(JsonlTransferLog(tmp_path / "transfer.jsonl").entries())
-    assert [e.attribute for e in entries] == [
-        "FamilyName",
-        "Address",
-        "AgeVerification",
+    entries = JsonLinesTransferLog(tmp_path / "transfer.jsonl").read()
+    assert [e.data_fields for e in entries] == [
+        ("FamilyName",),
+        ("Address",),
+        ("AgeVerification",),
     ]
-    assert {e.recipient for e in entries} == {"fv-wohngeld"}
+    assert {e.receiver for e in entries} == {"fv-wohngeld"}
+    assert {(e.channel, e.outcome) for e in entries} == {("eid-schalter", "delivered")}
 
 
 async def test_blocked_pin_goes_through_can_and_puk() -> None:
