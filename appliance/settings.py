@@ -3,6 +3,7 @@ settings file, or the command line) and passed to the pipeline in its job contex
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 import msgspec
@@ -43,6 +44,22 @@ class BarcodePatterns(
     file_reference: str = r"^AZ[-: ].+"
     routing_code: str = r"^ROUTE[-: ].+"
     archive_serial: str = r"^ASN\d{6,}$"
+
+    def __post_init__(self) -> None:
+        # A broken expression is refused when the settings are read, not on the
+        # first page of a batch (msgspec turns the ValueError into its own error).
+        for meaning in (
+            "separator",
+            "file_reference",
+            "routing_code",
+            "archive_serial",
+        ):
+            try:
+                re.compile(getattr(self, meaning))
+            except re.error as exc:
+                raise ValueError(
+                    f"barcodes.{meaning}: ungültiger regulärer Ausdruck ({exc})"
+                ) from exc
 
 
 class Separation(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
