@@ -20,6 +20,8 @@ from marketplace.catalog.routes import router as catalog_router
 from marketplace.contracts.routes import router as contracts_router
 from marketplace.costs.routes import router as costs_router
 from marketplace.db import Database
+from marketplace.delivery.engine import DeliveryEngine
+from marketplace.delivery.routes import router as delivery_router
 from marketplace.dependencies import provide_db, provide_principal
 from marketplace.federation.routes import router as federation_router
 from marketplace.federation.runtime import Federation
@@ -40,12 +42,16 @@ WEB_DIR = Path(__file__).parent / "web"
 def create_app(settings: Settings) -> Litestar:
     database = Database(settings.db_path, readers=settings.read_connections)
     federation = Federation(settings)
+    delivery = DeliveryEngine(settings)
 
     async def open_database() -> None:
         await database.open()
         await federation.start(database)
+        if settings.deliver:
+            await delivery.start(database)
 
     async def close_database() -> None:
+        await delivery.stop()
         await federation.stop()
         await database.close()
 
@@ -60,6 +66,7 @@ def create_app(settings: Settings) -> Litestar:
             intake_router,
             fleet_router,
             federation_router,
+            delivery_router,
             web_router,
             create_static_files_router(
                 path="/static",
@@ -67,7 +74,14 @@ def create_app(settings: Settings) -> Litestar:
                 include_in_schema=False,
             ),
         ],
-        state=State({"db": database, "settings": settings, "federation": federation}),
+        state=State(
+            {
+                "db": database,
+                "settings": settings,
+                "federation": federation,
+                "delivery": delivery,
+            }
+        ),
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
             "principal": Provide(provide_principal),

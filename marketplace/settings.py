@@ -24,6 +24,21 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # peer's offers are shown as not currently confirmed
     federation_interval: float = 30.0
     federation_stale_after: float = 900.0
+    # delivery engine (marketplace/delivery, docs/connectors.md): runs in this
+    # process when ``deliver``; times in seconds
+    deliver: bool = True
+    delivery_concurrency: int = 4
+    delivery_lease: float = 300.0
+    delivery_max_attempts: int = 12
+    delivery_max_age: float = 172_800.0
+    delivery_backoff_base: float = 2.0
+    delivery_backoff_cap: float = 900.0
+    delivery_retry_after_cap: float = 300.0
+    delivery_breaker_threshold: int = 5
+    delivery_breaker_cooldown: float = 60.0
+    delivery_poll: float = 1.0
+    # drop folder routes may only write below this folder (default: <data>/ablage)
+    delivery_folder_root: str = ""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], **overrides: object) -> Settings:

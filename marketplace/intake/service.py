@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from marketplace.db import Database
+from marketplace.delivery import intake_hook as delivery_hook
 from marketplace.errors import InvalidInput, NotFound, PermissionDenied
 from marketplace.fleet.schemas import Device
 from marketplace.fleet.service import require_device_for
@@ -83,7 +84,7 @@ async def receive(
         repeated = await repository.count_delivery(conn, sender.ags, sha256, now)
         if repeated is not None:
             return repeated
-        return await repository.insert(
+        stored = await repository.insert(
             conn,
             ags=sender.ags,
             sha256=sha256,
@@ -97,6 +98,17 @@ async def receive(
             sender_appliance_id=sender.device.appliance_id if sender.device else None,
             now=now,
         )
+        # Delivery into the Fachverfahren is committed together with the document.
+        await delivery_hook.scanned_document(
+            conn,
+            intake_root(db),
+            ags=sender.ags,
+            sha256=sha256,
+            size=len(document.content),
+            metadata=document.metadata,
+            received_at=now,
+        )
+        return stored
 
 
 async def receipt(db: Database, principal: Principal | None, sha256: str) -> Receipt:
