@@ -147,3 +147,16 @@ async def own_version(
 
 async def municipality(conn: Connection, ags: str) -> Row | None:
     return await _one(conn, "SELECT * FROM municipalities WHERE ags = ?", (ags,))
+
+
+async def signed_unforwarded(conn: Connection) -> list[int]:
+    """Contracts for replicated offers that the municipality signed here (for
+    example on the contract page) but that were not sent to the home node yet."""
+    async with conn.execute(
+        "SELECT c.id FROM contracts c JOIN offer_versions v ON v.id = c.offer_version_id"
+        " JOIN offers o ON o.id = v.offer_id WHERE o.home_node IS NOT NULL"
+        " AND c.state = 'signed' AND NOT EXISTS (SELECT 1 FROM federation_contracts f"
+        " WHERE f.contract_id = c.id) ORDER BY c.id"
+    ) as cur:
+        rows = await cur.fetchall()
+    return [int(row[0]) for row in rows]

@@ -22,6 +22,7 @@ import uuid
 import httpx
 import msgspec
 
+from marketplace.contracts import repository as contract_repository
 from marketplace.contracts import service as contracts
 from marketplace.contracts.schemas import Action, Contract, State
 from marketplace.db import Connection, Database
@@ -278,6 +279,14 @@ async def reconcile(
     db: Database, client: httpx.AsyncClient, key: NodeKey
 ) -> list[RemoteContract]:
     """Retry every open exchange once: forward, ask again, or confirm."""
+    async with db.read() as conn:
+        unsent = [
+            await contract_repository.get_contract(conn, contract_id)
+            for contract_id in await contract_rows.signed_unforwarded(conn)
+        ]
+    for found in unsent:
+        if found is not None:
+            await _record_request(db, key, found)
     async with db.read() as conn:
         rows = await contract_rows.open_buyer_rows(conn)
     return [await advance(db, client, key, row) for row in rows]

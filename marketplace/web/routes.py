@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from litestar import Router
 
-from marketplace.web import auth, catalog_pages, contract_pages, dashboards
+from marketplace.web import (
+    auth,
+    catalog_pages,
+    contract_pages,
+    dashboards,
+    federation_pages,
+)
 
 router = Router(
     path="/",
@@ -22,6 +28,8 @@ router = Router(
         contract_pages.subscribe,
         dashboards.municipality_dashboard,
         dashboards.provider_dashboard,
+        federation_pages.federation_page,
+        federation_pages.request_remote_contract,
     ],
     include_in_schema=False,
 )

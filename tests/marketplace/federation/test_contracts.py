@@ -207,3 +207,43 @@ def test_rejected_request_is_cancelled_on_both_sides(cluster: list[Node]) -> Non
     assert "gibt es nicht" in rejected["reason"]
     assert _contract(sued, "einkauf", offered["id"])["state"] == "cancelled"
     assert len(nord.get("/api/v1/contracts", "admin")) == before
+
+
+def test_signed_on_the_contract_page_with_automatic_countersignature(
+    cluster: list[Node],
+) -> None:
+    """GIVEN nord's provider countersigns automatically
+    WHEN Dresden's buyer on ost signs through the ordinary contract route (what
+    the contract page does) instead of the federation route
+    THEN ost's next reconciliation forwards it, nord's automation countersigns,
+    and both contracts become active with the same hash without anyone acting."""
+    nord, _, ost = cluster
+    settings = nord.call(
+        "PUT",
+        "/api/v1/providers/nord-p0/contract-settings",
+        "admin",
+        json={"auto_offer": False, "auto_countersign": True},
+    )
+    assert settings.status_code == 200, settings.text
+    offered = _request(ost, _replicated_version(ost, 3))
+    signed = ost.call(
+        "POST",
+        f"/api/v1/contracts/{offered['id']}/sign",
+        "einkauf",
+        json={"text_sha256": offered["text_sha256"]},
+    )
+    assert signed.status_code in (200, 201), signed.text
+    wait_until(
+        lambda: _contract(ost, "einkauf", offered["id"])["state"] == "active",
+        what="active on the buyer's node",
+    )
+    remote = [
+        c
+        for c in nord.get("/api/v1/contracts", "admin")
+        if c["text_sha256"] == offered["text_sha256"]
+    ]
+    wait_until(
+        lambda: _contract(nord, "admin", remote[0]["id"])["state"] == "active",
+        what="active on the provider's node",
+    )
+    assert len(remote) == 1

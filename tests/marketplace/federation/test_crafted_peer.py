@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import msgspec
 import pytest
 
@@ -190,3 +191,23 @@ def test_peer_with_skewed_clock(victim: Node, crafted: CraftedPeer) -> None:
     hits = victim.get("/api/v1/catalog/search", provider=f"{crafted.name}-p0")["hits"]
     assert [hit["version"] for hit in hits] == [2]  # offer 2 withdrawn before seen
     assert victim.peer(crafted.name)["stale"] is False
+
+
+def test_operator_page_reports_incidents(victim: Node, crafted: CraftedPeer) -> None:
+    """GIVEN a forged entry refused from a crafted peer
+    WHEN the operator opens the federation page
+    THEN it lists the peer with its gap and the incident in German; a municipality
+    buyer may not see the page."""
+    log = {seq: crafted.sign(crafted.entry(seq, seq)) for seq in range(1, 3)}
+    crafted.serve_log({**log, 1: _tampered(log[1])})
+    victim.sync(crafted.name)
+    page = httpx.get(
+        f"{victim.base}/betrieb/foederation", headers=victim.token("betrieb")
+    )
+    assert page.status_code == 200
+    assert "Signatur ungültig" in page.text
+    assert f'data-peer="{crafted.name}"' in page.text
+    denied = httpx.get(
+        f"{victim.base}/betrieb/foederation", headers=victim.token("einkauf")
+    )
+    assert denied.status_code == 403
