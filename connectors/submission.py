@@ -142,6 +142,10 @@ def verify_documents(submission: Submission) -> None:
 _decoder = msgspec.json.Decoder(Submission)
 
 
+# Form data nests a few levels; deeper input only exhausts recursion downstream.
+MAX_DATA_DEPTH = 32
+
+
 def decode_submission(raw: bytes) -> Submission:
     """Decode and verify client input; errors name the offending field."""
     try:
@@ -150,8 +154,30 @@ def decode_submission(raw: bytes) -> Submission:
         raise InvalidSubmission(f"Ungültige Einreichung: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise InvalidSubmission(f"Kein gültiges JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidSubmission(_TOO_DEEP) from exc
+    if _depth(submission.data) > MAX_DATA_DEPTH:
+        raise InvalidSubmission(_TOO_DEEP)
     verify_documents(submission)
     return submission
+
+
+_TOO_DEEP = (
+    f"Ungültige Einreichung: die Daten sind tiefer als {MAX_DATA_DEPTH} Ebenen "
+    "verschachtelt."
+)
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of decoded JSON, without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level + 1)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def encode_submission(submission: Submission) -> bytes:
