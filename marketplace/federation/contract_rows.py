@@ -160,3 +160,27 @@ async def signed_unforwarded(conn: Connection) -> list[int]:
     ) as cur:
         rows = await cur.fetchall()
     return [int(row[0]) for row in rows]
+
+
+async def usage_counts(conn: Connection) -> list[tuple[str, str, int]]:
+    """(LeiKa key, Land, municipalities) over contracts in force that this node's
+    municipalities concluded here; a provider-side copy of another node's
+    contract is that node's to count."""
+    async with conn.execute(
+        "SELECT s.leika_key, m.land_code, COUNT(DISTINCT c.municipality_ags)"
+        " FROM contracts c JOIN offer_versions v ON v.id = c.offer_version_id"
+        " JOIN offers o ON o.id = v.offer_id JOIN services s ON s.id = o.service_id"
+        " JOIN municipalities m ON m.ags = c.municipality_ags"
+        " WHERE c.state IN ('countersigned', 'active') AND NOT EXISTS ("
+        "  SELECT 1 FROM federation_contracts f WHERE f.contract_id = c.id"
+        "  AND f.side = 'provider') GROUP BY s.leika_key, m.land_code"
+        " ORDER BY s.leika_key, m.land_code"
+    ) as cur:
+        rows = await cur.fetchall()
+    return [(row[0], row[1], int(row[2])) for row in rows]
+
+
+async def service_titles(conn: Connection) -> dict[str, str]:
+    async with conn.execute("SELECT leika_key, title FROM services") as cur:
+        rows = await cur.fetchall()
+    return {row[0]: row[1] for row in rows}

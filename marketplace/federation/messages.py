@@ -101,3 +101,26 @@ class RemoteContract(msgspec.Struct, kw_only=True, frozen=True):
     attempts: int
     created_at: str
     updated_at: str
+
+
+class UsageCount(msgspec.Struct, kw_only=True, frozen=True):
+    leika_key: str
+    land_code: str
+    municipalities: int
+
+
+class UsageReport(msgspec.Struct, kw_only=True, frozen=True):
+    """How many of a node's own municipalities use each service, per Land
+    (contracts in force that they concluded there): aggregated, non-personal."""
+
+    node: str
+    at: str
+    counts: list[UsageCount] = []
+
+
+class UsageOverview(msgspec.Struct, kw_only=True, frozen=True):
+    leika_key: str
+    service_title: str | None
+    land_code: str
+    municipalities: int
+    by_node: dict[str, int]

@@ -13,12 +13,13 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from marketplace.contracts.schemas import Contract
 from marketplace.dependencies import DB, Caller
-from marketplace.federation import feed, incoming, outgoing, service
+from marketplace.federation import feed, incoming, outgoing, service, usage
 from marketplace.federation.messages import (
     NodeMessage,
     RemoteContract,
     RemoteContractIn,
     RemoteSign,
+    UsageOverview,
 )
 from marketplace.federation.runtime import Federation
 from marketplace.federation.schemas import (
@@ -29,6 +30,7 @@ from marketplace.federation.schemas import (
     Peer,
     PeerIn,
     PeerSwitch,
+    Signed,
     SyncResult,
 )
 from marketplace.identity.schemas import Role
@@ -179,6 +181,19 @@ async def reconcile(db: DB, principal: Caller, federation: Fed) -> list[RemoteCo
     return await outgoing.reconcile(db, federation.client, federation.key)
 
 
+@get("/federation/usage", summary="Signierte Nutzungszahlen dieses Knotens (anonym)")
+async def usage_report(db: DB, federation: Fed) -> Signed:
+    return await usage.signed_report(db, federation.key)
+
+
+@get(
+    "/federation/usage/overview",
+    summary="Nutzung je Leistung und Land über alle Knoten (Anzahl Kommunen)",
+)
+async def usage_overview(db: DB, federation: Fed) -> list[UsageOverview]:
+    return await usage.overview(db, federation.usage_reports)
+
+
 router = Router(
     path="/api/v1",
     route_handlers=[
@@ -197,6 +212,8 @@ router = Router(
         sign_remote,
         list_remote,
         reconcile,
+        usage_report,
+        usage_overview,
     ],
     dependencies={"federation": Provide(provide_federation, sync_to_thread=False)},
     tags=["federation"],

@@ -11,8 +11,9 @@ import logging
 import httpx
 
 from marketplace.db import Database
-from marketplace.federation import outgoing, pull, repository
+from marketplace.federation import outgoing, pull, repository, usage
 from marketplace.federation.keys import NodeKey, key_path
+from marketplace.federation.messages import UsageReport
 from marketplace.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ class Federation:
         self._key: NodeKey | None = None
         self._client: httpx.AsyncClient | None = None
         self._task: asyncio.Task[None] | None = None
+        self.usage_reports: dict[str, UsageReport] = {}  # latest per peer
 
     @property
     def key(self) -> NodeKey:
@@ -68,4 +70,7 @@ class Federation:
             peers = [p for p in await repository.peers(conn) if p.enabled]
         for peer in peers:
             await pull.sync_peer(db, self.client, peer)
+            report = await usage.fetch_report(self.client, peer)
+            if report is not None:
+                self.usage_reports[peer.name] = report
         await outgoing.reconcile(db, self.client, self.key)

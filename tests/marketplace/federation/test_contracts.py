@@ -5,11 +5,13 @@ contract is never active at the provider's node alone."""
 
 from __future__ import annotations
 
+import base64
 import signal
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import msgspec
 import pytest
 
 from tests.marketplace.federation.cluster import (
@@ -247,3 +249,38 @@ def test_signed_on_the_contract_page_with_automatic_countersignature(
         what="active on the provider's node",
     )
     assert len(remote) == 1
+
+
+def _overview(node: Node) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = node.get("/api/v1/federation/usage/overview")
+    return found
+
+
+def test_usage_counts_across_nodes(cluster: list[Node]) -> None:
+    """GIVEN the cross-node contracts concluded above (buyers on sued and ost,
+    the provider on nord)
+    WHEN each node combines its own usage report with its peers' signed reports
+    THEN all three show the same counts per service and Land, each contract in
+    force counted once: by the buyer's node, not again by the provider's."""
+    nord, sued, ost = cluster
+    in_force = sum(
+        1
+        for node in (sued, ost)
+        for c in node.get("/api/v1/contracts", "einkauf")
+        if c["state"] in ("countersigned", "active")
+    )
+    assert in_force >= 2
+    wait_until(
+        lambda: (
+            sum(row["municipalities"] for row in _overview(nord)) == in_force
+            and _overview(sued) == _overview(ost) == _overview(nord)
+        ),
+        what="the same usage overview on every node",
+    )
+    rows = _overview(nord)
+    assert {node for row in rows for node in row["by_node"]} == {"sued", "ost"}
+    assert {row["land_code"] for row in rows} == {"05", "14"}  # Köln, Dresden
+    own = msgspec.json.decode(
+        base64.b64decode(nord.get("/api/v1/federation/usage")["body"])
+    )
+    assert own["counts"] == []
