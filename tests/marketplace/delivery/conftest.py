@@ -40,7 +40,7 @@ def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Fast retries so faults play out in seconds: backoff up to 0.2 s, breaker
-    after 3 failures with a 0.6 s cool-down, lease 20 s."""
+    after 3 failures with a 1 s cool-down, lease 20 s."""
     return Settings(
         db_path=tmp_path / "app.sqlite3",
         csrf_secret="test-csrf-secret",
@@ -52,7 +52,7 @@ def settings(tmp_path: Path) -> Settings:
         delivery_backoff_cap=0.2,
         delivery_retry_after_cap=0.0,
         delivery_breaker_threshold=3,
-        delivery_breaker_cooldown=0.6,
+        delivery_breaker_cooldown=1.0,
         delivery_folder_root=str(tmp_path / "ablage"),
     )
 
