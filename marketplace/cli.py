@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="load the demo catalog first if the database is empty",
     )
     serve.add_argument("--debug", action="store_true")
+    serve.add_argument(
+        "--deliver",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run the delivery engine in this process (default: on)",
+    )
 
     sub.add_parser("migrate", help="create or upgrade the database schema")
 
@@ -73,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         debug=getattr(args, "debug", None) or None,
+        deliver=getattr(args, "deliver", None),
     )
     try:
         if args.command == "serve":

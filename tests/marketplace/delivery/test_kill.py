@@ -12,6 +12,7 @@ from __future__ import annotations
 import signal
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -62,9 +63,9 @@ def states(db: Path) -> dict[str, int]:
     return dict(rows)
 
 
-def wait(condition: object, within: float, what: str) -> None:
+def wait(condition: Callable[[], object], within: float, what: str) -> None:
     deadline = time.monotonic() + within
-    while not condition():  # type: ignore[operator]
+    while not condition():
         assert time.monotonic() < deadline, what
         time.sleep(0.05)
 
