@@ -1,7 +1,9 @@
 """The station's web application: German pages for the mailroom, served locally.
 
 ``create_app(settings)`` builds it; the outbox delivery runs in a background thread
-for as long as the app runs (when a marketplace token is configured). Further
+for as long as the app runs (when a marketplace token is configured). Every
+route but the login page and ``/static`` needs a logged-in operator
+(``appliance.station.auth``). Further
 routers can be passed in ``extra_routers``; the eID "Bürger identifizieren" flow is
 mounted at ``/eid`` when the settings have an ``[eid]`` section.
 """
@@ -18,14 +20,17 @@ from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from appliance.errors import ApplianceError
 from appliance.outbox import HttpIntake, run
+from appliance.station.auth import RequireLogin
 from appliance.station.batches import Station
 from appliance.station.eid import eid_router
+from appliance.station.login import LOGIN_ROUTES
 from appliance.station.routes import PAGES, provide_station
 from appliance.station.settings import StationSettings
 
@@ -72,6 +77,7 @@ def create_app(
     return Litestar(
         route_handlers=[
             *PAGES,
+            *LOGIN_ROUTES,
             *routers,
             create_static_files_router(
                 path="/static", directories=[HERE / "static"], include_in_schema=False
@@ -84,6 +90,15 @@ def create_app(
         dependencies={"station": Provide(provide_station, sync_to_thread=False)},
         on_startup=[start_delivery],
         on_shutdown=[stop_delivery],
+        middleware=[
+            CookieBackendConfig(
+                secret=secrets.token_bytes(32),
+                key="station-session",
+                samesite="strict",
+                max_age=12 * 3600,
+            ).middleware,
+            RequireLogin(),
+        ],
         csrf_config=CSRFConfig(
             secret=secrets.token_urlsafe(32),
             cookie_samesite="strict",

@@ -1,5 +1,5 @@
-"""Station commands: ``appliance serve`` and
-``appliance outbox list|deliver|purge|retry``.
+"""Station commands: ``appliance serve``,
+``appliance outbox list|deliver|purge|retry`` and ``appliance station user add NAME``.
 
 ``register`` adds them to the ``appliance`` command line; ``python -m
 appliance.station`` offers the same commands on their own.
@@ -8,7 +8,9 @@ appliance.station`` offers the same commands on their own.
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
+import re
 import signal
 import sys
 import threading
@@ -42,6 +44,16 @@ def register(commands: SubParsers) -> None:
     retry = actions.add_parser("retry", help="Unzustellbare erneut versuchen")
     retry.add_argument("sha256", nargs="*", help="Prüfsummen; ohne: alle")
     outbox.set_defaults(func=_outbox)
+    station = commands.add_parser("station", help="Konten der Scanstation")
+    station.add_argument("--settings", type=Path, default=Path("station.toml"))
+    groups = station.add_subparsers(dest="station_command", required=True)
+    users = groups.add_parser("user", help="Bedienerkonten")
+    user_actions = users.add_subparsers(dest="user_command", required=True)
+    add = user_actions.add_parser(
+        "add", help="Konto anlegen (Passwort von der Eingabe, zweimal am Terminal)"
+    )
+    add.add_argument("name")
+    station.set_defaults(func=_station)
 
 
 def read_token(settings: StationSettings) -> str:
@@ -83,6 +95,27 @@ def _serve(args: argparse.Namespace) -> int:
     settings = load_settings(args.settings)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
     return 0
+
+
+def _station(args: argparse.Namespace) -> int:
+    from appliance.station.auth import NAME_PATTERN, Users
+
+    settings = load_settings(args.settings)
+    if not re.fullmatch(NAME_PATTERN, args.name):
+        raise SettingsError("Der Name darf nur Buchstaben, Ziffern und ._@- enthalten.")
+    password = _read_password()
+    Users(Path(settings.data_dir) / "station.sqlite3").add(args.name, password)
+    print(f"Konto „{args.name}“ angelegt.")
+    return 0
+
+
+def _read_password() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Passwort: ")
+    if getpass.getpass("Passwort wiederholen: ") != first:
+        raise SettingsError("Die Passwörter stimmen nicht überein.")
+    return first
 
 
 def _outbox(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ from tests.appliance.eid.replay import Replay
 from tests.appliance.eid.test_pcsc import CARD_ACCESS, NPA_ATR
 from tests.appliance.eid.vicc import VirtualCard
 from tests.appliance.station.letters import DOG, letter, station_folder
+from tests.appliance.station.login import login_browser
 from tests.support.browser import chromium, screenshot
 from tests.support.processes import VENV_BIN, LiveProcess, free_port
 
@@ -112,10 +113,11 @@ def test_operator_identifies_a_citizen_for_a_batch(
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            station.wait_http(f"{url}/")
+            station.wait_http(f"{url}/anmelden")
             with chromium() as browser:
                 page = browser.new_page(locale="de-DE")
                 page.set_default_timeout(15_000)
+                login_browser(page, url)
                 batch = scan_a_batch(page, url)
                 identify(page, url, batch, stub, relay, replay)
         finally:

@@ -7,6 +7,9 @@ from pathlib import Path
 from PIL import ImageDraw
 
 from appliance import samples
+from appliance.station.auth import Users
+
+from .login import PASSWORD, USER
 
 DPI = 150
 
@@ -113,8 +116,12 @@ def station_folder(
     scanner: str = "",
     port: int = 8080,
 ) -> Path:
-    """A station folder with settings, rules, an input folder and a token file."""
+    """A station folder with settings, rules, an input folder, a token file and
+    the operator account of ``login.py``."""
     root.mkdir(parents=True, exist_ok=True)
+    users = Users(root / "daten" / "station.sqlite3")
+    if users.count() == 0:
+        users.add(USER, PASSWORD)
     (root / "rules.toml").write_text(RULES, encoding="utf-8")
     (root / "intake-token").write_text(token)
     (root / "eingang").mkdir(exist_ok=True)

@@ -12,6 +12,7 @@ from appliance.station.app import create_app
 from appliance.station.settings import SettingsError, load_settings
 
 from .letters import station_folder
+from .login import login_client
 
 EID = """
 [eid]
@@ -36,6 +37,7 @@ def test_pages_render_and_eid_is_mounted(tmp_path: Path) -> None:
     settings = station_folder(tmp_path)
     settings.write_text(settings.read_text() + EID, encoding="utf-8")
     with TestClient(create_app(load_settings(settings))) as client:
+        login_client(client)
         for url, text in [
             ("/", "Neuen Stapel starten"),
             ("/pruefung", "Keine offenen Dokumente"),
@@ -58,6 +60,7 @@ def test_without_eid_settings_there_is_no_eid_page(tmp_path: Path) -> None:
     WHEN /eid/ is requested
     THEN 404, and the navigation does not offer it."""
     with TestClient(create_app(load_settings(station_folder(tmp_path)))) as client:
+        login_client(client)
         assert client.get("/eid/").status_code == 404
         assert "Bürger identifizieren" not in client.get("/").text
 

@@ -16,6 +16,7 @@ from appliance.outbox import Outbox
 from tests.support.processes import VENV_BIN, LiveProcess, free_port
 
 from .letters import mail_batch, station_folder
+from .login import login_client
 
 pytestmark = pytest.mark.slow
 
@@ -24,12 +25,13 @@ def serve(settings: Path, log: Path, url: str) -> LiveProcess:
     process = LiveProcess(
         [str(VENV_BIN / "appliance"), "serve", "--settings", str(settings)], log, {}
     )
-    process.wait_http(f"{url}/")
+    process.wait_http(f"{url}/anmelden")
     return process
 
 
 def start_batch(client: httpx.Client) -> str:
-    """Start a folder batch through the page's form, CSRF token included."""
+    """Log in, then start a folder batch through the page's form."""
+    login_client(client)
     form = client.get("/").text
     token = re.search(r'name="_csrf_token" value="([^"]+)"', form)
     assert token is not None
@@ -69,6 +71,7 @@ def test_killed_mid_batch_loses_no_page(tmp_path: Path) -> None:
     process = serve(settings, tmp_path / "serve-2.log", url)
     try:
         with httpx.Client(base_url=url, timeout=10) as client:
+            login_client(client)
             interrupted = status(client, first)
             assert interrupted["state"] == "failed"
             assert "Unterbrochen" in str(interrupted["message"])
