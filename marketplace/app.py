@@ -33,6 +33,7 @@ from marketplace.openapi import document_problems
 from marketplace.problems import EXCEPTION_HANDLERS
 from marketplace.settings import Settings
 from marketplace.subscriptions.routes import router as subscriptions_router
+from marketplace.web.delivery_pages import router as delivery_pages_router
 from marketplace.web.formatting import register_filters
 from marketplace.web.routes import router as web_router
 
@@ -68,6 +69,7 @@ def create_app(settings: Settings) -> Litestar:
             federation_router,
             delivery_router,
             web_router,
+            delivery_pages_router,
             create_static_files_router(
                 path="/static",
                 directories=[WEB_DIR / "static"],

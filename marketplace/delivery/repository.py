@@ -9,6 +9,7 @@ writer, so the statement alone is atomic.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -396,18 +397,33 @@ async def insert_log(conn: Connection, entry: TransferLogEntry, outbox_id: int) 
     )
 
 
+_LOG = (
+    "SELECT id, entry_id, at, submission_id, outbox_id, municipality_ags,"
+    " service_leika, purpose, receiver, connector, environment, channel,"
+    " identification_level, data_fields, documents, outcome, receipt_reference,"
+    " reason FROM delivery_transfer_log"
+)
+
+
 async def log_page(
     conn: Connection, ags: str, *, after: int, limit: int
 ) -> list[TransferLogRow]:
+    """Oldest first from ``after`` on (paging and export)."""
     async with conn.execute(
-        "SELECT id, entry_id, at, submission_id, outbox_id, municipality_ags,"
-        " service_leika, purpose, receiver, connector, environment, channel,"
-        " identification_level, data_fields, documents, outcome, receipt_reference,"
-        " reason FROM delivery_transfer_log WHERE municipality_ags = ? AND id > ?"
-        " ORDER BY id LIMIT ?",
+        f"{_LOG} WHERE municipality_ags = ? AND id > ? ORDER BY id LIMIT ?",
         (ags, after, limit),
     ) as cur:
-        rows = await cur.fetchall()
+        return _log_rows(await cur.fetchall())
+
+
+async def log_latest(conn: Connection, ags: str, limit: int) -> list[TransferLogRow]:
+    async with conn.execute(
+        f"{_LOG} WHERE municipality_ags = ? ORDER BY id DESC LIMIT ?", (ags, limit)
+    ) as cur:
+        return _log_rows(await cur.fetchall())
+
+
+def _log_rows(rows: Iterable[Row]) -> list[TransferLogRow]:
     found = []
     for row in rows:
         values = dict(row)

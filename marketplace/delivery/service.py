@@ -25,6 +25,7 @@ from marketplace.delivery.schemas import (
     RouteIn,
     StoredRoute,
     TransferLogPage,
+    TransferLogRow,
 )
 from marketplace.errors import InvalidInput, InvalidTransition, NotFound
 from marketplace.identity.schemas import Principal, Role
@@ -286,3 +287,20 @@ async def transfer_log(
         entries = await repository.log_page(conn, ags, after=after, limit=limit)
     next_after = entries[-1].id if len(entries) == limit else None
     return TransferLogPage(entries=entries, next_after=next_after)
+
+
+async def recent_log(
+    db: Database, principal: Principal | None, ags: str, limit: int
+) -> list[TransferLogRow]:
+    require_own_municipality(principal, ags)
+    async with db.read() as conn:
+        return await repository.log_latest(conn, ags, limit)
+
+
+async def undeliverable(
+    db: Database, principal: Principal | None, ags: str, limit: int
+) -> list[dict[str, Any]]:
+    """Submissions (mostly scanned mail) that reached no route, with the reason."""
+    require_own_municipality(principal, ags)
+    async with db.read() as conn:
+        return await repository.undeliverable(conn, ags, limit)
