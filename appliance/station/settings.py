@@ -2,12 +2,17 @@
 
 Relative paths in the file are relative to the file's own folder, so a station
 folder can be moved as a whole. See ``docs/station.md`` for an example.
+
+``python -m appliance.station.settings FILE`` checks a file without starting
+anything (the provisioning role validates the rendered file with it).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -97,3 +102,19 @@ def load_settings(path: Path) -> StationSettings:
         },
     )
     return msgspec.structs.replace(settings, outbox=outbox, **resolved)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Check settings files: 0 when every one loads, 1 with the reason otherwise."""
+    failed = 0
+    for name in sys.argv[1:] if argv is None else argv:
+        try:
+            load_settings(Path(name))
+        except SettingsError as exc:
+            print(exc.message, file=sys.stderr)
+            failed = 1
+    return failed
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

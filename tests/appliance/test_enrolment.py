@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import sqlite3
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +24,7 @@ from appliance.enrolment import (
     StationSettings,
     enrol,
     load_credential,
+    main,
 )
 from appliance.outbox import DocumentMetadata, Outbox
 from tests.support.processes import free_port, start_marketplace
@@ -38,7 +42,11 @@ def marketplace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             f"{base}/api/v1/auth/tokens",
             json={"login": "betrieb", "password": "demo-betrieb"},
         ).json()["token"]
-        yield {"base": base, "operator": {"Authorization": f"Bearer {token}"}}
+        yield {
+            "base": base,
+            "operator": {"Authorization": f"Bearer {token}"},
+            "db": folder / "mp.sqlite3",
+        }
     finally:
         live.stop()
 
@@ -127,6 +135,51 @@ def test_refused_token_leaves_no_credential(
     with pytest.raises(EnrolmentRefused, match="bereits verwendet"):
         enrol(settings(marketplace["base"], tmp_path / "second"), token)
     assert load_credential(tmp_path / "second") is None
+
+
+def test_expired_token_is_refused_then_a_new_one_enrols(
+    marketplace: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """GIVEN a token whose validity ran out (its expiry set into the past in the
+    marketplace's database) WHEN the enrolment command runs with it THEN exit code
+    2 with the German reason "abgelaufen" and no credential; WHEN the operator's
+    new token is used THEN the station enrols with the key it already made."""
+    station_id, token = new_station(marketplace, "leipzig-enrol-expired")
+    with contextlib.closing(sqlite3.connect(marketplace["db"], timeout=10)) as conn:
+        conn.execute(
+            "UPDATE fleet_enrolment_tokens SET expires_at = '2020-01-01T00:00:00+00:00'"
+            " WHERE appliance_id = ?",
+            (station_id,),
+        )
+        conn.commit()
+    state = tmp_path / "state"
+    path = tmp_path / "settings.json"
+    path.write_text(
+        json.dumps(
+            {
+                "marketplace_url": marketplace["base"],
+                "municipality_ags": LEIPZIG,
+                "state_dir": str(state),
+            }
+        )
+    )
+    monkeypatch.setenv("SCANSTATION_ENROLMENT_TOKEN", token)
+    assert main(["--settings", str(path)]) == 2
+    assert "abgelaufen" in capsys.readouterr().err
+    assert load_credential(state) is None
+    key_before = (state / KEY_FILE).read_bytes()
+    fresh = httpx.post(
+        f"{marketplace['base']}/api/v1/fleet/appliances/{station_id}/enrolment-tokens",
+        json={"valid_hours": 1},
+        headers=marketplace["operator"],
+    ).json()["token"]
+    monkeypatch.setenv("SCANSTATION_ENROLMENT_TOKEN", fresh)
+    assert main(["--settings", str(path)]) == 0
+    assert (state / KEY_FILE).read_bytes() == key_before
+    assert load_credential(state) is not None
 
 
 def test_heartbeat_until_revoked(marketplace: dict[str, Any], tmp_path: Path) -> None:
