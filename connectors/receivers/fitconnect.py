@@ -24,7 +24,7 @@ import msgspec
 from jwcrypto import jwk
 from litestar import Litestar, Request, Response, get, post, put
 from litestar.datastructures import State
-from litestar.params import Body
+from litestar.params import Body, FromPath
 
 from connectors.fitconnect import api, crypto
 from connectors.receivers import common
@@ -126,7 +126,7 @@ async def token(
 
 @get("/v1/destinations/{destination_id:str}", sync_to_thread=False)
 def destination(
-    request: Request[object, object, State], state: State, destination_id: str
+    request: Request[object, object, State], state: State, destination_id: FromPath[str]
 ) -> Response[bytes]:
     if not _authorized(request, state):
         return _problem(401, "unauthorized", "Token fehlt oder ist ungültig.")
@@ -146,7 +146,10 @@ def destination(
 
 @get("/v1/destinations/{destination_id:str}/keys/{kid:str}", sync_to_thread=False)
 def destination_key(
-    request: Request[object, object, State], state: State, destination_id: str, kid: str
+    request: Request[object, object, State],
+    state: State,
+    destination_id: FromPath[str],
+    kid: FromPath[str],
 ) -> Response[bytes]:
     if not _authorized(request, state):
         return _problem(401, "unauthorized", "Token fehlt oder ist ungültig.")
@@ -197,8 +200,8 @@ async def announce(
 async def upload(
     request: Request[object, object, State],
     state: State,
-    submission_id: str,
-    attachment_id: str,
+    submission_id: FromPath[str],
+    attachment_id: FromPath[str],
 ) -> Response[bytes]:
     if not _authorized(request, state):
         return _problem(401, "unauthorized", "Token fehlt oder ist ungültig.")
@@ -222,7 +225,7 @@ async def upload(
 
 @put("/v1/submissions/{submission_id:str}")
 async def submit(
-    request: Request[object, object, State], state: State, submission_id: str
+    request: Request[object, object, State], state: State, submission_id: FromPath[str]
 ) -> Response[bytes]:
     if not _authorized(request, state):
         return _problem(401, "unauthorized", "Token fehlt oder ist ungültig.")
@@ -295,7 +298,7 @@ def _confirm_now(state: State, submission_id: str) -> None:
 
 @get("/v1/cases/{case_id:str}/events", sync_to_thread=False)
 def events(
-    request: Request[object, object, State], state: State, case_id: str
+    request: Request[object, object, State], state: State, case_id: FromPath[str]
 ) -> Response[bytes]:
     if not _authorized(request, state):
         return _problem(401, "unauthorized", "Token fehlt oder ist ungültig.")
@@ -310,7 +313,7 @@ def events(
 
 @post("/v1/cases/{case_id:str}/events")
 async def post_event(
-    request: Request[object, object, State], state: State, case_id: str
+    request: Request[object, object, State], state: State, case_id: FromPath[str]
 ) -> Response[bytes]:
     """An external subscriber's signed confirmation (accept or reject)."""
     if not _authorized(request, state):
@@ -361,7 +364,7 @@ def available(request: Request[object, object, State], state: State) -> Response
 
 @get("/v1/submissions/{submission_id:str}", sync_to_thread=False)
 def fetch(
-    request: Request[object, object, State], state: State, submission_id: str
+    request: Request[object, object, State], state: State, submission_id: FromPath[str]
 ) -> Response[bytes]:
     if not _authorized(request, state):
         return _problem(401, "unauthorized", "Token fehlt oder ist ungültig.")
@@ -391,8 +394,8 @@ def _wire(submission: StoredSubmission) -> dict[str, Any]:
 def fetch_attachment(
     request: Request[object, object, State],
     state: State,
-    submission_id: str,
-    attachment_id: str,
+    submission_id: FromPath[str],
+    attachment_id: FromPath[str],
 ) -> Response[bytes]:
     if not _authorized(request, state):
         return _problem(401, "unauthorized", "Token fehlt oder ist ungültig.")
