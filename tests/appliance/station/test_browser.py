@@ -22,6 +22,7 @@ from tests.support.browser import chromium, screenshot
 from tests.support.processes import VENV_BIN, LiveProcess, free_port
 
 from .letters import mail_batch, station_folder
+from .login import login_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -43,7 +44,7 @@ class LiveStation:
         self.process = LiveProcess(
             [*argv, "--settings", str(settings)], folder / "station.log", {}
         )
-        self.process.wait_http(f"{self.url}/")
+        self.process.wait_http(f"{self.url}/anmelden")
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +67,14 @@ def browser(live: tuple[LiveStation, LiveMarketplace]) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def page(browser: Browser, live: tuple[LiveStation, LiveMarketplace]) -> Iterator[Page]:
+    """A logged-in operator's page."""
     context = browser.new_context(
         locale="de-DE", viewport={"width": 1024, "height": 768}, has_touch=True
     )
     opened = context.new_page()
     opened.set_default_timeout(20_000)
+    login_browser(opened, live[0].url)
     yield opened
     context.close()
 
