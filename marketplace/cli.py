@@ -135,8 +135,11 @@ def _serve(settings: Settings, *, seed_demo: bool) -> int:
 
 
 async def _seed_on_start(settings: Settings) -> None:
+    from marketplace.demo.delivery import seed_delivery
+
     async with Database(settings.db_path, readers=1) as db:
         print(await _seed_demo(db))
+        print(await seed_delivery(db))
 
 
 async def _seed_demo(db: Database) -> str:
