@@ -13,7 +13,6 @@ municipality buyer), all with the password ``foederation-<node>``.
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 
 import msgspec
@@ -66,7 +65,6 @@ async def seed_sample(db: Database, *, offers: int, buyer_index: int = 0) -> str
 
 async def _offers(db: Database, node: str, count: int) -> int:
     services = [s for s in await catalog.services(db) if s.id]
-    providers = math.ceil(count / len(services)) if count else 0
     template = _data("nachnutzungsvereinbarung.txt")
     created = 0
     async with db.transaction() as conn:
@@ -84,7 +82,6 @@ async def _offers(db: Database, node: str, count: int) -> int:
             )
             await _publish(conn, quoter, offer_id, 1, data)
             created += 1
-    del providers
     return created
 
 

@@ -6,11 +6,13 @@ contract is never active at the provider's node alone."""
 from __future__ import annotations
 
 import base64
+import re
 import signal
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 
@@ -284,3 +286,77 @@ def test_usage_counts_across_nodes(cluster: list[Node]) -> None:
         base64.b64decode(nord.get("/api/v1/federation/usage")["body"])
     )
     assert own["counts"] == []
+
+
+_CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+_HASH = re.compile(r'name="text_sha256" value="([0-9a-f]{64})"')
+
+
+def _browser(node: Node, who: str) -> httpx.Client:
+    """A cookie session logged in through the login form, as a browser does."""
+    client = httpx.Client(base_url=node.base, follow_redirects=True, timeout=30)
+    shown = client.get("/anmelden")
+    login = {"login": f"{node.name}-{who}", "password": f"foederation-{node.name}"}
+    answer = client.post(
+        "/anmelden", data={**login, "_csrf_token": _CSRF.findall(shown.text)[0]}
+    )
+    assert answer.status_code == 200
+    return client
+
+
+def _submit(
+    client: httpx.Client, page: str, action: str, **fields: str
+) -> httpx.Response:
+    shown = client.get(page)
+    assert action in shown.text, shown.text[:2000]
+    token = _CSRF.findall(shown.text)[0]
+    answer = client.post(action, data={**fields, "_csrf_token": token})
+    assert answer.status_code == 200, answer.text[:2000]
+    return answer
+
+
+def test_the_web_pages_conclude_a_cross_node_contract(cluster: list[Node]) -> None:
+    """GIVEN Köln's buyer logged in on sued and nord's provider admin on nord
+    (countersigning by hand)
+    WHEN the buyer requests a nord offer on its offer page and signs it on the
+    contract page, and the provider countersigns on nord's contract page
+    THEN both contract pages show the contract active, each naming the other
+    node's party in its audit log."""
+    nord, sued, _ = cluster
+    manual = nord.call(
+        "PUT",
+        "/api/v1/providers/nord-p0/contract-settings",
+        "admin",
+        json={"auto_offer": False, "auto_countersign": False},
+    )
+    assert manual.status_code == 200
+    buyer, provider = _browser(sued, "einkauf"), _browser(nord, "admin")
+    version_id = _replicated_version(sued, 4)
+    offer_page = f"/angebote/{version_id}"
+    assert "Angebot von Knoten nord" in buyer.get(offer_page).text
+    requested = _submit(buyer, offer_page, f"{offer_page}/vertrag-foederation")
+    contract_page = requested.url.path
+    text_hash = _HASH.findall(requested.text)[0]
+    _submit(buyer, contract_page, f"{contract_page}/sign", text_sha256=text_hash)
+
+    def at_nord() -> list[dict[str, Any]]:
+        return [
+            c
+            for c in nord.get("/api/v1/contracts", "admin")
+            if c["text_sha256"] == text_hash
+        ]
+
+    wait_until(lambda: len(at_nord()) == 1, what="the request reached nord")
+    remote_page = f"/vertraege/{at_nord()[0]['id']}"
+    _submit(provider, remote_page, f"{remote_page}/countersign", text_sha256=text_hash)
+    wait_until(lambda: at_nord()[0]["state"] == "active", what="active at nord")
+    local_id = int(contract_page.rsplit("/", 1)[1])
+    wait_until(
+        lambda: _contract(sued, "einkauf", local_id)["state"] == "active",
+        what="active at sued",
+    )
+    mine, theirs = buyer.get(contract_page).text, provider.get(remote_page).text
+    assert "aktiv" in mine
+    assert "aktiv" in theirs
+    assert "über Knoten nord" in mine
+    assert "über Knoten sued" in theirs
