@@ -83,6 +83,11 @@ FORMS = {
         "endpoint_url": "https://fachverfahren.example.org/eingang",
         "fachverfahren": "OK.VERKEHR",
     },
+    "/abonnements/{subscription_id:str}/routen": {
+        "name": "Fachverfahren",
+        "kind": "webhook",
+        "environment": "test",
+    },
 }
 # Top-level body fields whose schema a generator cannot satisfy (base64 bytes).
 BODY_FIXES = {"content": base64.b64encode(b"%PDF-1.7 route access test").decode()}
