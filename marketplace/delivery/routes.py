@@ -3,8 +3,9 @@ the outbox with dead letters and retry, and the municipality's transfer log."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from litestar import Response, Router, get, patch, post
 from litestar.datastructures import State
@@ -37,7 +38,6 @@ SubmissionKey = Annotated[str, PathParameter(pattern=r"^d-[0-9a-f]{24}$")]
 Limit = Annotated[int, QueryParameter(ge=1, le=1000)]
 After = Annotated[int, QueryParameter(ge=0, le=2**53)]
 StateFilter = Annotated[OutboxState | None, QueryParameter(name="state")]
-Format = Annotated[Literal["csv", "jsonl"], QueryParameter(name="format")]
 Engine = NamedDependency[DeliveryEngine]
 
 
@@ -178,21 +178,33 @@ async def transfer_log(
 
 
 @get(
-    "/municipalities/{ags:str}/transfer-log/export",
-    summary="Protokoll der Übermittlungen als CSV oder JSON Lines",
+    "/municipalities/{ags:str}/transfer-log/export.csv",
+    summary="Protokoll der Übermittlungen als CSV",
+    media_type="text/csv",
 )
-async def export_transfer_log(
-    db: DB, principal: Caller, ags: Ags, file_format: Format = "csv"
-) -> Stream:
+async def export_csv(db: DB, principal: Caller, ags: Ags) -> Stream:
     service.require_own_municipality(principal, ags)
-    if file_format == "jsonl":
-        body, media = export.jsonl(db, ags), "application/jsonl"
-    else:
-        body, media = export.csv_lines(db, ags), "text/csv; charset=utf-8"
-    name = f"uebermittlungen-{ags}.{file_format}"
+    return _download(
+        export.csv_lines(db, ags), "text/csv", f"uebermittlungen-{ags}.csv"
+    )
+
+
+@get(
+    "/municipalities/{ags:str}/transfer-log/export.jsonl",
+    summary="Protokoll der Übermittlungen als JSON Lines",
+    media_type="application/jsonl",
+)
+async def export_jsonl(db: DB, principal: Caller, ags: Ags) -> Stream:
+    service.require_own_municipality(principal, ags)
+    return _download(
+        export.jsonl(db, ags), "application/jsonl", f"uebermittlungen-{ags}.jsonl"
+    )
+
+
+def _download(body: AsyncIterator[bytes], media_type: str, name: str) -> Stream:
     return Stream(
         body,
-        media_type=media,
+        media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
@@ -209,7 +221,8 @@ router = Router(
         list_outbox,
         retry,
         transfer_log,
-        export_transfer_log,
+        export_csv,
+        export_jsonl,
     ],
     dependencies={"engine": Provide(provide_engine, sync_to_thread=False)},
     tags=["delivery"],

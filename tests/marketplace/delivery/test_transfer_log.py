@@ -63,17 +63,9 @@ async def test_log_pages_exports_and_never_holds_personal_data(
     assert entry["data_fields"] == ["antragsteller.name", "kennzeichen"]
     assert len(entry["documents"][0]["sha256"]) == 64
     assert entry["receiver"] == "DMS-Import"
-    csv_text = (
-        await client.get(
-            f"{LOG}/export", params={"format": "csv"}, headers=leipzig.owner
-        )
-    ).text
+    csv_text = (await client.get(f"{LOG}/export.csv", headers=leipzig.owner)).text
     rows = list(csv.DictReader(io.StringIO(csv_text)))
-    jsonl = (
-        await client.get(
-            f"{LOG}/export", params={"format": "jsonl"}, headers=leipzig.owner
-        )
-    ).text
+    jsonl = (await client.get(f"{LOG}/export.jsonl", headers=leipzig.owner)).text
     lines = [json.loads(line) for line in jsonl.splitlines()]
     assert [r["submission_id"] for r in rows] == [e["submission_id"] for e in entries]
     assert [x["entry_id"] for x in lines] == [e["entry_id"] for e in entries]
@@ -91,7 +83,7 @@ async def test_another_municipality_sees_no_log(
     THEN 404 for Dresden (existence not revealed) and 403 for the provider."""
     dresden = leipzig.parties.dresden
     assert (await client.get(LOG, headers=dresden)).status_code == 404
-    assert (await client.get(f"{LOG}/export", headers=dresden)).status_code == 404
+    assert (await client.get(f"{LOG}/export.csv", headers=dresden)).status_code == 404
     assert (await client.get(LOG, headers=leipzig.parties.lecos)).status_code == 403
     assert (await client.get(LOG)).status_code == 401
 
