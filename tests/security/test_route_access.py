@@ -164,9 +164,10 @@ async def test_every_guarded_route_refuses_an_anonymous_request(
             continue
         wrong.append(f"{method} {path}: {response.status_code} {response.text[:120]}")
     assert wrong == [], (
-        "anonymous requests not refused (guard the route, or add it to PUBLIC in "
-        "tests/security/test_route_access.py with the reason it is public):\n"
-        + "\n".join(wrong)
+        "anonymous requests not refused (guard the route; if it checks its input "
+        "before the caller, give valid input in FORMS or BODY_FIXES; or add it to "
+        "PUBLIC in tests/security/test_route_access.py with the reason it is "
+        "public):\n" + "\n".join(wrong)
     )
 
 
