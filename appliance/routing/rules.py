@@ -125,6 +125,8 @@ def parse_rules(raw: bytes, *, suffix: str = ".toml") -> RoutingRules:
         raise RulesError(
             f"Die Regeldatei ist kein gültiges {_kind(suffix)}: {exc}"
         ) from exc
+    except RecursionError as exc:
+        raise RulesError("Die Regeldatei ist zu tief verschachtelt.") from exc
     try:
         rules = msgspec.convert(data, RoutingRules)
     except msgspec.ValidationError as exc:
