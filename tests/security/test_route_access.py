@@ -26,6 +26,7 @@ from litestar.testing import AsyncTestClient
 
 from marketplace.app import create_app
 from marketplace.demo.seed import seed_demo
+from marketplace.federation import service as federation
 from marketplace.settings import Settings
 
 # (method, path as the route table spells it) -> why anyone may call it
@@ -63,6 +64,13 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/federation/node"): "federation: a peer reads the node's key",
     ("GET", "/api/v1/federation/feed"): "federation: signed public changes feed",
     ("GET", "/api/v1/federation/catalog-digest"): "federation: public snapshot hash",
+    ("GET", "/api/v1/federation/usage"): (
+        "federation: signed usage counts per LeiKa key and Land, no names "
+        "(docs/federation.md)"
+    ),
+    ("GET", "/api/v1/federation/usage/overview"): (
+        "federation: the OZG dashboard's counts over all nodes, no names"
+    ),
 }
 PUBLIC_PREFIXES = ("/schema",)  # the OpenAPI document and its viewers
 
@@ -125,11 +133,19 @@ def test_every_public_entry_names_a_real_route() -> None:
     assert len(GUARDED) > 40
 
 
-@pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[AsyncTestClient[Litestar]]:
+@pytest.fixture(params=["plain", "federation node"])
+async def client(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """The demo marketplace, once plain and once set up as a federation node (so
+    the federation routes run their own checks instead of answering 404)."""
     app = _app(tmp_path / "access.sqlite3")
     async with AsyncTestClient(app) as test_client:
         await seed_demo(app.state.db)
+        if request.param == "federation node":
+            await federation.init_node(
+                app.state.db, app.state.federation.key, "knoten-a", "http://127.0.0.1:9"
+            )
         yield test_client
 
 
