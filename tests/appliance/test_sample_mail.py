@@ -18,6 +18,7 @@ from appliance.routing.mrz import find_mrz
 from appliance.sample_mail import RULES_FILE, TRUTH_FILE, generate
 from appliance.sample_mail.truth import GroundTruth, decode
 from appliance.sidecar import Sidecar
+from appliance.verify import verify_pdf
 
 from .conftest import MakeJob
 
@@ -92,7 +93,8 @@ def test_the_pipeline_reads_the_sample_mail_as_the_ground_truth_says(
     come out as planned with their page counts, the clear cases are routed to the
     expected office, LeiKa key, route and method without review, the ID copy is
     flagged and waits for a person, the negative-list letter is marked "Original an
-    Fachamt", the unclear letter waits, and every planned barcode was read."""
+    Fachamt", the unclear letter waits, every planned barcode was read, and every PDF
+    passes ``appliance verify``."""
     folder, truth = batch
     rules = load_rules(folder / RULES_FILE)
     job = make_job(router=lambda doc: route(doc, rules), keep_work=False)
@@ -140,3 +142,4 @@ def test_the_pipeline_reads_the_sample_mail_as_the_ground_truth_says(
             for c in p.barcodes
         }
         assert codes <= {(b.format, b.text) for b in side.barcodes}, expected.id
+        assert verify_pdf(Path(document.pdf_path), None).ok, expected.id
