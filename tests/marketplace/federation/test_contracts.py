@@ -10,6 +10,7 @@ import re
 import signal
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 
 import httpx
@@ -293,7 +294,8 @@ _HASH = re.compile(r'name="text_sha256" value="([0-9a-f]{64})"')
 
 
 def _browser(node: Node, who: str) -> httpx.Client:
-    """A cookie session logged in through the login form, as a browser does."""
+    """A cookie session logged in through the login form, as a browser does
+    (close it: ``contextlib.closing``)."""
     client = httpx.Client(base_url=node.base, follow_redirects=True, timeout=30)
     shown = client.get("/anmelden")
     login = {"login": f"{node.name}-{who}", "password": f"foederation-{node.name}"}
@@ -330,33 +332,38 @@ def test_the_web_pages_conclude_a_cross_node_contract(cluster: list[Node]) -> No
         json={"auto_offer": False, "auto_countersign": False},
     )
     assert manual.status_code == 200
-    buyer, provider = _browser(sued, "einkauf"), _browser(nord, "admin")
-    version_id = _replicated_version(sued, 4)
-    offer_page = f"/angebote/{version_id}"
-    assert "Angebot von Knoten nord" in buyer.get(offer_page).text
-    requested = _submit(buyer, offer_page, f"{offer_page}/vertrag-foederation")
-    contract_page = requested.url.path
-    text_hash = _HASH.findall(requested.text)[0]
-    _submit(buyer, contract_page, f"{contract_page}/sign", text_sha256=text_hash)
+    with (
+        closing(_browser(sued, "einkauf")) as buyer,
+        closing(_browser(nord, "admin")) as provider,
+    ):
+        version_id = _replicated_version(sued, 4)
+        offer_page = f"/angebote/{version_id}"
+        assert "Angebot von Knoten nord" in buyer.get(offer_page).text
+        requested = _submit(buyer, offer_page, f"{offer_page}/vertrag-foederation")
+        contract_page = requested.url.path
+        text_hash = _HASH.findall(requested.text)[0]
+        _submit(buyer, contract_page, f"{contract_page}/sign", text_sha256=text_hash)
 
-    def at_nord() -> list[dict[str, Any]]:
-        return [
-            c
-            for c in nord.get("/api/v1/contracts", "admin")
-            if c["text_sha256"] == text_hash
-        ]
+        def at_nord() -> list[dict[str, Any]]:
+            return [
+                c
+                for c in nord.get("/api/v1/contracts", "admin")
+                if c["text_sha256"] == text_hash
+            ]
 
-    wait_until(lambda: len(at_nord()) == 1, what="the request reached nord")
-    remote_page = f"/vertraege/{at_nord()[0]['id']}"
-    _submit(provider, remote_page, f"{remote_page}/countersign", text_sha256=text_hash)
-    wait_until(lambda: at_nord()[0]["state"] == "active", what="active at nord")
-    local_id = int(contract_page.rsplit("/", 1)[1])
-    wait_until(
-        lambda: _contract(sued, "einkauf", local_id)["state"] == "active",
-        what="active at sued",
-    )
-    mine, theirs = buyer.get(contract_page).text, provider.get(remote_page).text
-    assert "aktiv" in mine
-    assert "aktiv" in theirs
-    assert "über Knoten nord" in mine
-    assert "über Knoten sued" in theirs
+        wait_until(lambda: len(at_nord()) == 1, what="the request reached nord")
+        remote_page = f"/vertraege/{at_nord()[0]['id']}"
+        _submit(
+            provider, remote_page, f"{remote_page}/countersign", text_sha256=text_hash
+        )
+        wait_until(lambda: at_nord()[0]["state"] == "active", what="active at nord")
+        local_id = int(contract_page.rsplit("/", 1)[1])
+        wait_until(
+            lambda: _contract(sued, "einkauf", local_id)["state"] == "active",
+            what="active at sued",
+        )
+        mine, theirs = buyer.get(contract_page).text, provider.get(remote_page).text
+        assert "aktiv" in mine
+        assert "aktiv" in theirs
+        assert "über Knoten nord" in mine
+        assert "über Knoten sued" in theirs
