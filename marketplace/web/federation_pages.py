@@ -14,6 +14,8 @@ from litestar.response import Redirect, Template
 from marketplace.dependencies import DB, Caller
 from marketplace.federation import outgoing, service
 from marketplace.federation.messages import RemoteContractIn
+from marketplace.identity.schemas import Role
+from marketplace.identity.service import require_role
 from marketplace.web.contract_pages import RequestForm, _optional_int
 from marketplace.web.pages import page, see_other
 
@@ -41,6 +43,7 @@ REMOTE_STATE_LABELS = {
 
 @get("/betrieb/foederation", name="federation")
 async def federation_page(db: DB, principal: Caller, state: State) -> Template:
+    require_role(principal, Role.OPERATOR)  # before anything about the node shows
     stale_after = state.settings.federation_stale_after
     return page(
         "federation.html",
