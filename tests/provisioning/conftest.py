@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from provisioning import rootfs, wheelhouse
+from tests.provisioning.tree import Station, provisioned
 
 
 def cache_dir() -> Path:
@@ -43,3 +45,14 @@ def base_tree() -> Path:
 def wheelhouse_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The appliance wheel built from this checkout, with its dependencies."""
     return wheelhouse.build(tmp_path_factory.mktemp("wheelhouse") / "wheels")
+
+
+@pytest.fixture(scope="package")
+def station(
+    base_tree: Path, wheelhouse_archive: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Station]:
+    """The provisioned tree, shared by ``test_rootfs`` and ``test_station_tree``
+    (one debootstrap copy and three runs of the whole play: minutes)."""
+    yield from provisioned(
+        base_tree, wheelhouse_archive, tmp_path_factory.mktemp("station")
+    )

@@ -1,13 +1,9 @@
 """The real thing: the appliance playbook into a debootstrap bookworm tree over the
-``community.general.chroot`` connection, driven by ansible-runner, then the station
-started from that tree in its own network namespace talks to a marketplace process
-on the host.
-
-Sequence (one tree per session, module-scoped fixture):
-
-1. a first run whose enrolment finds the marketplace unreachable fails half way;
-2. the ``provision`` command runs again with the marketplace up and completes it;
-3. a third run changes nothing (idempotence, and no second enrolment).
+``community.general.chroot`` connection, driven by ansible-runner (the shared
+``station`` fixture, ``tests/provisioning/tree.py``): a first run fails half way
+(marketplace unreachable at enrolment), the ``provision`` command completes it, a
+third run changes nothing. Then the installed programs, units and hardening are
+checked inside the tree; ``test_station_tree`` runs the station itself.
 
 No systemd runs inside a chroot: tasks that enable units are verified by the unit
 files and the ``*.wants`` symlinks they leave, not by running services.
@@ -15,179 +11,36 @@ files and the ``*.wants`` symlinks they leave, not by running services.
 
 from __future__ import annotations
 
-import json
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
-import msgspec
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image, ImageDraw, ImageFont
 
-from provisioning import rootfs
-from provisioning.driver import RunRequest, RunSummary, run_playbook
-from tests.provisioning.netns import NetNs, unique
-from tests.support.processes import VENV_BIN, LiveProcess, free_port
+from tests.provisioning.tree import (
+    ENROL_TASK,
+    HOST,
+    PYTHON,
+    Station,
+    appliance,
+    in_tree,
+)
 
 # One debootstrap copy and three runs of the whole play: minutes, not seconds.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
-HOST = "leipzig-scan-1"
-ENROL_TASK = "Enrol with the one-time token (skipped once a credential exists)"
-PYTHON = "/opt/scanstation/venv/bin/python"
-SETTINGS = "/etc/scanstation/settings.json"
-
-
-class Station(msgspec.Struct, kw_only=True):
-    tree: Path
-    ns: NetNs
-    base: str
-    operator: dict[str, str]
-    appliance_id: int
-    first: RunSummary
-    second_stdout: str
-    second_rc: int
-    third: RunSummary
-    credential_after_first: bool
-
-
-def inventory(tree: Path) -> dict[str, Any]:
-    """The station as a root file system in the pc and Leipzig groups."""
-    admin_key = (
-        Ed25519PrivateKey.generate()
-        .public_key()
-        .public_bytes(
-            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-        )
-        .decode()
-    )
-    host = {
-        "ansible_host": str(tree),
-        "ansible_connection": "community.general.chroot",
-        "scanner_extra_backends": ["test"],
-        "hardening_admin_authorized_keys": [f"{admin_key} betrieb@test"],
-    }
-    groups = ("pc", "rootfs", "ags_14713000")
-    return {
-        "scanstations": {
-            "hosts": {HOST: host},
-            "children": {g: {"hosts": {HOST: {}}} for g in groups},
-        }
-    }
-
-
-def start_marketplace(folder: Path, host: str) -> tuple[LiveProcess, str]:
-    port = free_port()
-    argv = [str(VENV_BIN / "marketplace"), "--db", str(folder / "mp.sqlite3"), "serve"]
-    argv += ["--host", host, "--port", str(port), "--seed-demo"]
-    live = LiveProcess(argv, folder / "marketplace.log", {})
-    base = f"http://{host}:{port}"
-    live.wait_http(f"{base}/health")
-    return live, base
-
-
-def register(base: str, tree: Path) -> tuple[dict[str, str], int, str]:
-    token = httpx.post(
-        f"{base}/api/v1/auth/tokens",
-        json={"login": "betrieb", "password": "demo-betrieb"},
-    ).json()["token"]
-    operator = {"Authorization": f"Bearer {token}"}
-    station = httpx.post(
-        f"{base}/api/v1/fleet/appliances",
-        json={
-            "name": HOST,
-            "municipality_ags": "14713000",
-            "hardware_kind": "pc",
-            "rollout_group": "pilot",
-            "connection": "chroot",
-            "address": str(tree),
-        },
-        headers=operator,
-    ).json()
-    issued = httpx.post(
-        f"{base}/api/v1/fleet/appliances/{station['id']}/enrolment-tokens",
-        json={"valid_hours": 1},
-        headers=operator,
-    ).json()
-    return operator, station["id"], issued["token"]
-
-
-@pytest.fixture(scope="module")
-def station(
-    base_tree: Path, wheelhouse_archive: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Station]:
-    folder = tmp_path_factory.mktemp("station")
-    tree = rootfs.working_copy(base_tree, folder / "tree")
-    ns = NetNs(*unique()).create()
-    live: LiveProcess | None = None
-    try:
-        live, base = start_marketplace(folder, ns.host_ip)
-        operator, appliance_id, token = register(base, tree)
-        hosts = folder / "inventory.json"
-        hosts.write_text(json.dumps(inventory(tree)))
-        common = {"scanstation_wheelhouse": str(wheelhouse_archive)}
-        common["scanstation_enrolment_token"] = token
-        unreachable = f"http://{ns.host_ip}:{free_port()}"
-        with rootfs.mounted(tree):
-            first = run_playbook(
-                RunRequest(
-                    inventory=hosts,
-                    data_dir=folder / "run-1",
-                    extra_vars={**common, "scanstation_marketplace_url": unreachable},
-                )
-            )
-            credential = (tree / "var/lib/scanstation/credential.json").exists()
-            extra = {**common, "scanstation_marketplace_url": base}
-            second = subprocess.run(
-                [str(VENV_BIN / "provision"), "run", "-i", str(hosts)]
-                + [a for k, v in extra.items() for a in ("-e", f"{k}={v}")]
-                + ["--data-dir", str(folder / "run-2")],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            third = run_playbook(
-                RunRequest(inventory=hosts, data_dir=folder / "run-3", extra_vars=extra)
-            )
-            yield Station(
-                tree=tree,
-                ns=ns,
-                base=base,
-                operator=operator,
-                appliance_id=appliance_id,
-                first=first,
-                second_stdout=second.stdout + second.stderr[-3000:],
-                second_rc=second.returncode,
-                third=third,
-                credential_after_first=credential,
-            )
-    finally:
-        if live is not None:
-            live.stop()
-        ns.remove()
-        rootfs.remove(tree)
-
-
-def in_tree(station: Station, *argv: str, netns: bool = False, user: str = "") -> Any:
-    """Run a program of the provisioned tree (as ``user``, in the namespace)."""
-    chroot = ["chroot"] + ([f"--userspec={user}:{user}"] if user else [])
-    command = [*chroot, str(station.tree), *argv]
-    if netns:
-        command = station.ns.wrap(command)
-    return subprocess.run(command, capture_output=True, check=False, timeout=120)
-
-
-def appliance(station: Station) -> dict[str, Any]:
-    response = httpx.get(
-        f"{station.base}/api/v1/fleet/appliances/{station.appliance_id}",
-        headers=station.operator,
-    )
-    found: dict[str, Any] = response.json()
-    return found
+SERVE = (
+    "/opt/scanstation/venv/bin/appliance serve --settings /etc/scanstation/station.toml"
+)
+HARDENING = (
+    "User=scanstation",
+    "Restart=always",
+    "NoNewPrivileges=yes",
+    "ProtectSystem=strict",
+    "ProtectHome=yes",
+    "PrivateTmp=yes",
+    "CapabilityBoundingSet=",
+    "ReadWritePaths=/var/lib/scanstation /var/log/scanstation",
+)
 
 
 def test_half_way_failure_is_completed_by_the_next_run(station: Station) -> None:
@@ -246,17 +99,21 @@ def test_installed_programs_run_inside_the_tree(
 def test_units_and_symlinks_left_for_systemd(station: Station) -> None:
     """GIVEN no systemd in a chroot WHEN the play enabled units THEN the unit
     files and the ``*.wants`` symlinks systemd would follow at boot are there, the
-    heartbeat unit carries its hardening options, and AusweisApp is a lingering
-    user service of the station user."""
+    heartbeat and the station service (``appliance serve`` with the rendered
+    ``station.toml``, the scanner's USB devices only) carry their hardening options,
+    and AusweisApp is a lingering user service of the station user."""
     etc = station.tree / "etc/systemd"
-    unit = etc / "system/scanstation-heartbeat.service"
-    wants = etc / "system/multi-user.target.wants/scanstation-heartbeat.service"
-    assert wants.is_symlink()
-    assert str(wants.readlink()) == "/etc/systemd/system/scanstation-heartbeat.service"
-    text = unit.read_text()
-    for option in ("NoNewPrivileges=yes", "ProtectSystem=strict", "User=scanstation"):
-        assert option in text
-    assert "Restart=always" in text
+    for name in ("scanstation-heartbeat.service", "scanstation.service"):
+        wants = etc / "system/multi-user.target.wants" / name
+        assert wants.is_symlink(), name
+        assert str(wants.readlink()) == f"/etc/systemd/system/{name}"
+        text = (etc / "system" / name).read_text()
+        for option in HARDENING:
+            assert option in text.splitlines(), (name, option)
+    station_unit = (etc / "system/scanstation.service").read_text()
+    assert f"ExecStart={SERVE}" in station_unit.splitlines()
+    assert "SupplementaryGroups=scanner" in station_unit.splitlines()
+    assert "DeviceAllow=char-usb_device rw" in station_unit.splitlines()
     for link in (
         "system/sysinit.target.wants/nftables.service",
         "system/sockets.target.wants/pcscd.socket",
@@ -288,132 +145,3 @@ def test_hardening_is_in_place(station: Station) -> None:
     assert "/usr/sbin/nologin" in next(
         line for line in passwd.splitlines() if line.startswith("scanstation:")
     )
-
-
-COMMIT = """
-import sys
-from pathlib import Path
-import img2pdf
-from appliance.outbox import DocumentMetadata, Outbox
-pdf = Path("/var/lib/scanstation/testseite.pdf")
-pdf.write_bytes(img2pdf.convert("/var/lib/scanstation/scan.png"))
-meta = DocumentMetadata(appliance_id="leipzig-scan-1", filename=pdf.name, page_count=1)
-print(Outbox(Path(sys.argv[1])).commit(pdf, meta).sha256)
-"""
-
-
-def test_station_in_its_namespace_delivers_a_scanned_page(station: Station) -> None:
-    """GIVEN the provisioned station WHEN it scans a page from the SANE test
-    backend, commits the PDF to its outbox and, inside its network namespace, runs
-    ``appliance outbox deliver`` THEN the marketplace's intake holds the document
-    under its hash for Leipzig. The intake accepts only the bearer token of a
-    municipality account today, so the delivery uses Leipzig's demo account, not
-    the station's signature (see docs/provisioning.md)."""
-    token = httpx.post(
-        f"{station.base}/api/v1/auth/tokens",
-        json={"login": "leipzig-einkauf", "password": "demo-leipzig"},
-    ).json()["token"]
-    home = station.tree / "var/lib/scanstation"
-    (home / "intake-token").write_text(token)
-    (home / "station.toml").write_text(
-        '[outbox]\nfolder = "/var/lib/scanstation/outbox"\n'
-        f'intake_url = "{station.base}"\n'
-        'token_file = "/var/lib/scanstation/intake-token"\nreserve_bytes = 0\n'
-    )
-    in_tree(
-        station, "chown", "scanstation:scanstation", "/var/lib/scanstation/intake-token"
-    )
-    user = "scanstation"
-    scan = in_tree(
-        station,
-        "scanimage",
-        "-d",
-        "test",
-        "--format=png",
-        "--resolution",
-        "150",
-        "--output-file=/var/lib/scanstation/scan.png",
-        user=user,
-    )
-    assert scan.returncode == 0, scan.stderr
-    commit = in_tree(
-        station, PYTHON, "-c", COMMIT, "/var/lib/scanstation/outbox", user=user
-    )
-    assert commit.returncode == 0, commit.stderr
-    sha256 = commit.stdout.decode().strip()
-    deliver = in_tree(
-        station,
-        "/opt/scanstation/venv/bin/appliance",
-        "outbox",
-        "--settings",
-        "/var/lib/scanstation/station.toml",
-        "deliver",
-        "--until-empty",
-        netns=True,
-        user=user,
-    )
-    assert deliver.returncode == 0, deliver.stderr
-    documents = httpx.get(
-        f"{station.base}/api/v1/intake/documents",
-        headers={"Authorization": f"Bearer {token}"},
-    ).json()
-    assert [d["sha256"] for d in documents] == [sha256]
-
-
-def test_station_in_its_namespace_beats_and_is_refused_once_revoked(
-    station: Station,
-) -> None:
-    """GIVEN the station started from the tree, as its service user, in its own
-    network namespace WHEN it sends a heartbeat THEN the marketplace shows its
-    health, received over the veth link; a re-run of the enrolment there does not
-    enrol again; WHEN the operator revokes it THEN its next beat is refused (3)."""
-    beat = in_tree(
-        station,
-        PYTHON,
-        "-m",
-        "appliance.heartbeat",
-        "--settings",
-        SETTINGS,
-        "--once",
-        netns=True,
-        user="scanstation",
-    )
-    assert beat.returncode == 0, beat.stderr
-    shown = appliance(station)
-    assert shown["last_heartbeat_from"] == station.ns.ns_ip
-    assert shown["health"]["tesseract"].startswith("tesseract 5")
-    assert shown["health"]["scanner"].startswith("scanimage")
-    assert shown["health"]["reader"] is not None
-    assert shown["software_version"] == "0.1.0"
-    assert (shown["health"]["outbox_depth"], shown["health"]["dead_letters"]) == (0, 0)
-    again = in_tree(
-        station,
-        "env",
-        "SCANSTATION_ENROLMENT_TOKEN=mpe_irrelevant",
-        PYTHON,
-        "-m",
-        "appliance.enrolment",
-        "--settings",
-        SETTINGS,
-        netns=True,
-        user="scanstation",
-    )
-    assert again.returncode == 0, again.stderr
-    assert "bereits angemeldet" in again.stdout.decode()
-    httpx.post(
-        f"{station.base}/api/v1/fleet/appliances/{station.appliance_id}/revoke",
-        headers=station.operator,
-    )
-    refused = in_tree(
-        station,
-        PYTHON,
-        "-m",
-        "appliance.heartbeat",
-        "--settings",
-        SETTINGS,
-        "--once",
-        netns=True,
-        user="scanstation",
-    )
-    assert refused.returncode == 3, refused.stderr
-    assert "gesperrt" in refused.stderr.decode()
