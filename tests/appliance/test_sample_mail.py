@@ -5,6 +5,7 @@ ground truth says, proven by counting."""
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -32,8 +33,11 @@ def _digests(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GroundTruth]:
+    """The 17-sheet batch at 150 dpi; ``SAMPLE_MAIL_PAGES=200`` makes a larger one
+    for a run on demand (the documents repeat with new seeds)."""
     folder = tmp_path_factory.mktemp("sample-mail")
-    return folder, generate(folder, seed=1, dpi=150)
+    pages = int(os.environ.get("SAMPLE_MAIL_PAGES", "0"))
+    return folder, generate(folder, seed=1, dpi=150, pages=pages)
 
 
 def test_same_seed_gives_the_same_bytes(tmp_path: Path) -> None:
@@ -65,14 +69,17 @@ def test_ground_truth_accounts_for_every_sheet(
     in_documents = [n for d in truth.documents for n in d.pages]
     separators = [p.number for p in truth.pages if p.separator]
     assert sorted(in_documents + separators) == list(range(1, len(files) + 1))
-    [id_page] = [p for p in truth.pages if p.id_copy]
-    zone = id_page.text_excerpt.split()[-3:]
-    assert [f.format for f in find_mrz("\n".join(zone))] == ["TD1"]
+    for id_page in (p for p in truth.pages if p.id_copy):
+        zone = id_page.text_excerpt.split()[-3:]
+        assert [f.format for f in find_mrz("\n".join(zone))] == ["TD1"]
     rules = load_rules(folder / RULES_FILE)
     offices = {d.office for d in truth.documents if d.office is not None}
     assert all(rules.office(o) is not None for o in offices)
     kinds = Counter(p.kind for p in truth.pages)
-    assert (kinds["blank"], kinds["separator"], kinds["id_copy"]) == (1, 6, 1)
+    templates = Counter(d.template for d in truth.documents)
+    assert kinds["separator"] == len(truth.documents) - 1
+    assert kinds["blank"] == templates["meldebescheinigung"] >= 1
+    assert kinds["id_copy"] == templates["wohngeld"] >= 1
 
 
 def test_more_pages_repeat_the_documents(tmp_path: Path) -> None:
@@ -87,7 +94,7 @@ def test_more_pages_repeat_the_documents(tmp_path: Path) -> None:
 def test_the_pipeline_reads_the_sample_mail_as_the_ground_truth_says(
     batch: tuple[Path, GroundTruth], make_job: MakeJob
 ) -> None:
-    """GIVEN the 17-sheet sample batch at 150 dpi and its rules WHEN it runs through
+    """GIVEN the sample batch (17 sheets) at 150 dpi and its rules WHEN it runs through
     the real pipeline THEN every sheet is accounted for (captured = in documents +
     dropped; each separator and the blank backside dropped as such), the documents
     come out as planned with their page counts, the clear cases are routed to the
