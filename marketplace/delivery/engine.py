@@ -1,7 +1,7 @@
 """The delivery engine: a background task in the marketplace process.
 
 Loop: claim as many due outbox rows as there are free delivery slots (a lease
-per row, ``repository.claim``), deliver each in its own task through the
+per row, ``outbox_repository.claim``), deliver each in its own task through the
 route's connector, record the outcome and the transfer log entry in one
 transaction. ``Delivered`` only after the connector said so (the receiver
 confirmed); ``Deferred`` is retried with full-jitter backoff until
@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from connectors.errors import ConnectorError
 from connectors.results import Deferred, DeliveryResult, Rejected
 from marketplace.db import Database
-from marketplace.delivery import outcomes, repository
+from marketplace.delivery import outbox_repository, outcomes
 from marketplace.delivery.backoff import Backoff
 from marketplace.delivery.breaker import Breakers
+from marketplace.delivery.outbox_repository import Claim
 from marketplace.delivery.pool import ConnectorPool
-from marketplace.delivery.repository import Claim
 from marketplace.delivery.schemas import Breaker
 from marketplace.settings import Settings
 
@@ -143,10 +143,10 @@ class DeliveryEngine:
         now = self.clock()
         lease = now + self.limits.lease
         async with self._db.read() as conn:
-            if not await repository.any_due(conn, now):
+            if not await outbox_repository.any_due(conn, now):
                 return []
         async with self._db.transaction() as conn:
-            found = await repository.claim(
+            found = await outbox_repository.claim(
                 conn,
                 now=now,
                 lease_until=lease,
@@ -156,7 +156,7 @@ class DeliveryEngine:
             for endpoint in self.breakers.probe_due():
                 if len(found) >= free:
                     break
-                probe = await repository.claim(
+                probe = await outbox_repository.claim(
                     conn,
                     now=now,
                     lease_until=lease,

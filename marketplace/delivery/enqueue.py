@@ -19,7 +19,7 @@ import msgspec
 from connectors.errors import InvalidSubmission
 from connectors.submission import Document, Metadata, Submission, verify_documents
 from marketplace.db import Connection, Database
-from marketplace.delivery import blobs, repository, rules
+from marketplace.delivery import blobs, outbox_repository, repository, rules
 from marketplace.delivery.schemas import (
     DocumentRef,
     Envelope,
@@ -170,7 +170,7 @@ async def enqueue_submission(
     )
     now = time.time()
     for route in chosen:
-        await repository.insert_outbox(
+        await outbox_repository.insert_outbox(
             conn,
             submission_id=envelope.submission_id,
             route=route,
@@ -194,7 +194,7 @@ async def _out(conn: Connection, submission_id: str) -> SubmissionOut:
     assert row is not None
     items = []
     if row["subscription_id"]:
-        items = await repository.outbox_of(
+        items = await outbox_repository.outbox_of(
             conn,
             row["subscription_id"],
             states=("pending", "in_flight", "delivered", "dead"),

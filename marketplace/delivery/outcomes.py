@@ -17,8 +17,8 @@ from connectors.results import Deferred, Delivered, DeliveryResult, Rejected
 from connectors.submission import Document, Submission
 from connectors.transferlog import entry_for
 from marketplace.db import Database
-from marketplace.delivery import blobs, repository, rules
-from marketplace.delivery.repository import Claim
+from marketplace.delivery import blobs, outbox_repository, repository, rules
+from marketplace.delivery.outbox_repository import Claim
 from marketplace.delivery.schemas import Envelope, StoredRoute
 
 if TYPE_CHECKING:
@@ -132,20 +132,22 @@ async def record(
     async with db.transaction() as conn:
         match result:
             case Delivered(receipt=receipt):
-                await repository.mark_delivered(
+                await outbox_repository.mark_delivered(
                     conn, claimed.id, msgspec.json.encode(receipt), now
                 )
             case Rejected(reason=reason):
-                await repository.mark_dead(conn, claimed, reason, now)
+                await outbox_repository.mark_dead(conn, claimed, reason, now)
             case Deferred(reason=reason, retry_after=retry_after):
                 given_up = _given_up(claimed, now, engine)
                 if given_up:
-                    await repository.mark_dead(
+                    await outbox_repository.mark_dead(
                         conn, claimed, f"{given_up}: {reason}", now
                     )
                 else:
                     wait = engine.backoff.delay(claimed.attempts, retry_after)
-                    await repository.reschedule(conn, claimed, now + wait, reason)
+                    await outbox_repository.reschedule(
+                        conn, claimed, now + wait, reason
+                    )
         if job.envelope is not None and job.route is not None:
             entry = entry_for(
                 as_submission(job.envelope, claimed.idempotency_key),
@@ -188,6 +190,6 @@ async def give_back(db: Database, claimed: Claim) -> None:
     its lease runs out)."""
     try:
         async with db.transaction() as conn:
-            await repository.release(conn, claimed)
+            await outbox_repository.release(conn, claimed)
     except Exception:  # cleanup during shutdown
         log.exception("giving outbox %d back failed", claimed.id)

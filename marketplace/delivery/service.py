@@ -14,7 +14,7 @@ from typing import Any
 from connectors import registry
 from connectors.errors import ConnectorError
 from marketplace.db import Connection, Database
-from marketplace.delivery import repository, rules
+from marketplace.delivery import outbox_repository, repository, rules
 from marketplace.delivery.schemas import (
     SECRET_MASK,
     Breaker,
@@ -251,7 +251,7 @@ async def outbox(
 ) -> list[OutboxItem]:
     async with db.read() as conn:
         await own_subscription(conn, principal, subscription_id)
-        return await repository.outbox_of(
+        return await outbox_repository.outbox_of(
             conn, subscription_id, states=tuple(s.value for s in states), limit=limit
         )
 
@@ -262,16 +262,16 @@ async def retry(
     """Put a dead letter back into the queue: attempts and age start again."""
     async with db.transaction() as conn:
         await own_subscription(conn, principal, subscription_id)
-        item = await repository.outbox_item(conn, outbox_id)
+        item = await outbox_repository.outbox_item(conn, outbox_id)
         stored = await repository.route(conn, item.route_id) if item else None
         if item is None or stored is None or stored.subscription_id != subscription_id:
             raise NotFound(f"Den Zustellauftrag {outbox_id} gibt es nicht.")
-        if not await repository.retry_dead(conn, outbox_id, time.time()):
+        if not await outbox_repository.retry_dead(conn, outbox_id, time.time()):
             raise InvalidTransition(
                 "Nur unzustellbare Aufträge lassen sich erneut versuchen.",
                 state=item.state.value,
             )
-        again = await repository.outbox_item(conn, outbox_id)
+        again = await outbox_repository.outbox_item(conn, outbox_id)
     assert again is not None
     return again
 
