@@ -64,11 +64,13 @@ async def receive(db: Database, key: NodeKey, envelope: NodeMessage) -> NodeMess
     if existing is None:
         try:
             async with db.transaction() as conn:
-                await _accept(conn, message, envelope.signed.body)
+                if await contract_rows.get(conn, message.request_id) is None:
+                    await _accept(conn, message, envelope.signed.body)
         except (_Refused, MarketplaceError) as exc:
             reason = getattr(exc, "detail", None) or str(exc)
             async with db.transaction() as conn:
-                await _reject(conn, message, envelope.signed.body, reason)
+                if await contract_rows.get(conn, message.request_id) is None:
+                    await _reject(conn, message, envelope.signed.body, reason)
     return await status(db, key, message.request_id, envelope.node)
 
 
