@@ -172,7 +172,8 @@ async def offer_context(conn: Connection, version_id: int) -> Row | None:
     async with conn.execute(
         "SELECT v.id, v.version, v.title, v.published_at, v.legal_route,"
         " v.contract_template, v.notice_period_months, v.cost_model, o.provider_id,"
-        " o.withdrawn_at, p.name AS provider_name, s.title AS service_title,"
+        " o.withdrawn_at, o.home_node, p.name AS provider_name,"
+        " s.title AS service_title,"
         " s.leika_key, (SELECT MAX(n.version) FROM offer_versions n"
         " WHERE n.offer_id = v.offer_id AND n.status = 'published'"
         " AND n.version > v.version) AS superseded_by"

@@ -169,7 +169,9 @@ async def draft_in(
     expected_cases: int | None,
 ) -> int:
     """A new contract for a municipality inside the caller's transaction (also
-    used by the federation for requests forwarded by another node)."""
+    used by the federation for requests forwarded by another node). A contract
+    for another node's (replicated) offer is offered by its publication; once
+    signed, the federation forwards it to that node (docs/federation.md)."""
     offer = await repository.offer_context(conn, offer_version_id)
     if offer is None or offer["withdrawn_at"] is not None:
         raise NotFound(f"Die Angebotsversion {offer_version_id} gibt es nicht.")
@@ -192,7 +194,10 @@ async def draft_in(
         ) from exc
     await _record(conn, contract_id, actor, Action.REQUEST, None, State.DRAFT)
     auto_offer, _ = await repository.settings_for(conn, offer["provider_id"])
-    if auto_offer:
+    if offer["home_node"] is not None:  # another node's offer: published = offered
+        home = f"Veröffentlichtes Angebot von Knoten {offer['home_node']}"
+        await _apply(conn, contract_id, Action.OFFER, _Actor(None, home, "federation"))
+    elif auto_offer:
         await _apply(conn, contract_id, Action.OFFER, _automation(offer["provider_id"]))
     return contract_id
 

@@ -49,7 +49,9 @@ log = logging.getLogger(__name__)
 async def request(
     db: Database, principal: Principal | None, data: RemoteContractIn
 ) -> Contract:
-    """Draft and offer the contract here; nothing leaves the node yet."""
+    """Draft the contract here, offered by the replicated publication; nothing
+    leaves the node yet. (The ordinary ``POST /api/v1/contracts`` does the same
+    for a replicated version; this route refuses any other version.)"""
     caller = require_role(principal, Role.MUNICIPALITY_BUYER)
     async with db.transaction() as conn:
         found = await contract_rows.replicated_version(conn, data.offer_version_id)
@@ -65,10 +67,9 @@ async def request(
             caller.municipality_ags or "",
             data.expected_cases,
         )
-        robot = contracts.system_actor(
-            f"Veröffentlichtes Angebot von Knoten {found['home_node']}", "federation"
-        )
-        return await contracts.apply_in(conn, contract_id, Action.OFFER, robot)
+        drafted = await contract_repository.get_contract(conn, contract_id)
+    assert drafted is not None  # offered by its publication (contracts.draft_in)
+    return drafted
 
 
 async def sign_and_forward(

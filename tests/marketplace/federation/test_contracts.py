@@ -218,8 +218,8 @@ def test_signed_on_the_contract_page_with_automatic_countersignature(
     cluster: list[Node],
 ) -> None:
     """GIVEN nord's provider countersigns automatically
-    WHEN Dresden's buyer on ost signs through the ordinary contract route (what
-    the contract page does) instead of the federation route
+    WHEN Dresden's buyer on ost requests and signs through the ordinary contract
+    routes (what the contract pages do) instead of the federation routes
     THEN ost's next reconciliation forwards it, nord's automation countersigns,
     and both contracts become active with the same hash without anyone acting."""
     nord, _, ost = cluster
@@ -230,7 +230,15 @@ def test_signed_on_the_contract_page_with_automatic_countersignature(
         json={"auto_offer": False, "auto_countersign": True},
     )
     assert settings.status_code == 200, settings.text
-    offered = _request(ost, _replicated_version(ost, 3))
+    requested = ost.call(
+        "POST",
+        "/api/v1/contracts",
+        "einkauf",
+        json={"offer_version_id": _replicated_version(ost, 3)},
+    )
+    assert requested.status_code == 201, requested.text
+    offered = requested.json()
+    assert offered["state"] == "offered"  # by the replicated publication
     signed = ost.call(
         "POST",
         f"/api/v1/contracts/{offered['id']}/sign",
