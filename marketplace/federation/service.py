@@ -11,7 +11,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import msgspec
 
+from marketplace.catalog import repository as catalog_rows
+from marketplace.catalog.schemas import Land
 from marketplace.db import Database
+from marketplace.demo.seed import _data, _entry
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.federation import contract_rows, pull, replica_rows, repository
 from marketplace.federation.feed import node_name, now_iso
@@ -44,6 +47,10 @@ async def init_node(db: Database, key: NodeKey, name: str, base_url: str) -> Nod
         raise InvalidInput(f"„{base_url}“ ist keine http(s)-Adresse.")
     async with db.transaction() as conn:
         await repository.save_node(conn, name, base_url.rstrip("/"), now_iso())
+        if not await catalog_rows.list_laender(conn):
+            # providers and offers name their Land: replicas need the 16 Länder
+            for land in _data("laender.json")["laender"]:
+                await catalog_rows.upsert_land(conn, _entry(land, Land))
     return await node_info(db, key)
 
 
