@@ -77,7 +77,7 @@ async def submit(
         await enqueue_submission(
             conn, found, envelope, "api", data.submission_id, routes
         )
-        return await _out(conn, submission_id), True
+        return await submission_out(conn, submission_id), True
 
 
 async def probe(
@@ -116,7 +116,7 @@ async def probe(
         await enqueue_submission(
             conn, found, envelope, "probe", None, [route], probe=True
         )
-        return await _out(conn, submission_id)
+        return await submission_out(conn, submission_id)
 
 
 async def submission(
@@ -127,7 +127,7 @@ async def submission(
         row = await repository.submission(conn, submission_id)
         if row is None or row["subscription_id"] != subscription_id:
             raise NotFound(f"Die Einreichung {submission_id} gibt es nicht.")
-        return await _out(conn, submission_id)
+        return await submission_out(conn, submission_id)
 
 
 async def enqueue_submission(
@@ -142,14 +142,9 @@ async def enqueue_submission(
     intake_sha256: str | None = None,
     reason: str | None = None,
 ) -> None:
-    chosen = [
-        r
-        for r in routes
-        if r.enabled and rules.may_carry(r.environment, test=envelope.test, probe=probe)
-    ]
+    chosen = rules.carriers(routes, test=envelope.test, probe=probe)
     if reason is None and not chosen:
-        side = "Test" if envelope.test else "Produktion"
-        reason = f"Keine aktive {side}route im Abonnement {found.id if found else ''}."
+        reason = rules.no_route_reason(envelope.test, found.id if found else None)
     await repository.insert_submission(
         conn,
         {
@@ -186,10 +181,10 @@ async def _known(
     if external_id is None:
         return None
     row = await repository.submission_by_external(conn, subscription_id, external_id)
-    return await _out(conn, row["id"]) if row else None
+    return await submission_out(conn, row["id"]) if row else None
 
 
-async def _out(conn: Connection, submission_id: str) -> SubmissionOut:
+async def submission_out(conn: Connection, submission_id: str) -> SubmissionOut:
     row = await repository.submission(conn, submission_id)
     assert row is not None
     items = []

@@ -30,6 +30,9 @@ from marketplace.intake import storage
 from marketplace.intake.schemas import DocumentMetadata
 from marketplace.subscriptions import repository as subscriptions
 
+# Stands in for the service of a letter the station could not assign.
+UNKNOWN_LEIKA = "99000000000000"
+
 
 async def scanned_document(
     conn: Connection,
@@ -43,7 +46,7 @@ async def scanned_document(
 ) -> None:
     """Enqueue a newly received scanned document (or record why it cannot go)."""
     now = datetime.now(UTC)
-    chosen, reason = await _subscription(conn, ags, metadata.leika_key, now)
+    chosen, reason = await match(conn, ags, metadata.leika_key, now)
     found = await subscriptions.get(conn, chosen, now.date()) if chosen else None
     location = storage.document_path(intake_root, ags, sha256).relative_to(
         intake_root.parent
@@ -60,7 +63,7 @@ async def scanned_document(
         submission_id=new_id(),
         test=False,
         metadata=Metadata(
-            leika=metadata.leika_key or "99000000000000",
+            leika=metadata.leika_key or UNKNOWN_LEIKA,
             ags=ags,
             office=metadata.office or "Posteingang",
             received_at=_moment(received_at, now),
@@ -85,10 +88,11 @@ async def scanned_document(
     )
 
 
-async def _subscription(
+async def match(
     conn: Connection, ags: str, leika: str | None, now: datetime
 ) -> tuple[str | None, str | None]:
-    if leika is None:
+    """(subscription id, None) or (None, why the letter cannot be assigned)."""
+    if leika is None or leika == UNKNOWN_LEIKA:
         return None, "Keine Leistung (LeiKa) erkannt; bitte an der Station zuordnen."
     running = await repository.running_subscriptions_for(conn, ags, leika, now.date())
     production = [sub_id for sub_id, env in running if env == "production"]

@@ -170,12 +170,18 @@ async def envelope(conn: Connection, submission_id: str) -> bytes | None:
     return bytes(row[0]) if row else None
 
 
-async def set_undeliverable(
-    conn: Connection, submission_id: str, reason: str | None
+async def set_routing(
+    conn: Connection,
+    submission_id: str,
+    subscription_id: str | None,
+    reason: str | None,
 ) -> None:
+    """The subscription a kept submission now belongs to, and why it still cannot
+    go (``None``: it is queued)."""
     await conn.execute(
-        "UPDATE delivery_submissions SET undeliverable_reason = ? WHERE id = ?",
-        (reason, submission_id),
+        "UPDATE delivery_submissions SET subscription_id = ?, undeliverable_reason = ?"
+        " WHERE id = ?",
+        (subscription_id, reason, submission_id),
     )
 
 

@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
+import msgspec
 from litestar import Response, Router, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream
 
-from marketplace.delivery import enqueue, export, service
+from marketplace.delivery import enqueue, export, reroute, service
 from marketplace.delivery.engine import DeliveryEngine
 from marketplace.delivery.schemas import (
     OutboxItem,
@@ -209,6 +210,30 @@ def _download(body: AsyncIterator[bytes], media_type: str, name: str) -> Stream:
     )
 
 
+@get(
+    "/municipalities/{ags:str}/undeliverable",
+    summary="Nicht zustellbare Einreichungen (meist gescannte Post) mit Grund",
+)
+async def list_undeliverable(
+    db: DB, principal: Caller, ags: Ags, limit: Limit = 100
+) -> list[SubmissionOut]:
+    found = await reroute.undeliverable(db, principal, ags, limit)
+    return [msgspec.convert(row, SubmissionOut, strict=False) for row in found]
+
+
+@post(
+    "/municipalities/{ags:str}/undeliverable/{submission_id:str}/reroute",
+    summary="Nicht zustellbare Einreichung neu zuordnen",
+    status_code=200,
+)
+async def reroute_submission(
+    db: DB, principal: Caller, engine: Engine, ags: Ags, submission_id: SubmissionKey
+) -> SubmissionOut:
+    found = await reroute.reroute(db, principal, ags, submission_id)
+    engine.wake()
+    return found
+
+
 router = Router(
     path="/api/v1",
     route_handlers=[
@@ -223,6 +248,8 @@ router = Router(
         transfer_log,
         export_csv,
         export_jsonl,
+        list_undeliverable,
+        reroute_submission,
     ],
     dependencies={"engine": Provide(provide_engine, sync_to_thread=False)},
     tags=["delivery"],

@@ -4,12 +4,13 @@ engine right before it calls a connector (defence in depth)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from connectors import registry
+from marketplace.delivery.schemas import StoredRoute
 
 _SECRET_WORDS = ("secret", "key", "token", "password")
 
@@ -24,6 +25,22 @@ def may_carry(route_environment: str, *, test: bool, probe: bool) -> bool:
     if probe:
         return test
     return (route_environment == "test") == test
+
+
+def carriers(
+    routes: Iterable[StoredRoute], *, test: bool, probe: bool
+) -> list[StoredRoute]:
+    """The enabled routes that may carry a submission."""
+    return [
+        r
+        for r in routes
+        if r.enabled and may_carry(r.environment, test=test, probe=probe)
+    ]
+
+
+def no_route_reason(test: bool, subscription_id: str | None) -> str:
+    side = "Test" if test else "Produktion"
+    return f"Keine aktive {side}route im Abonnement {subscription_id or ''}."
 
 
 def violation(

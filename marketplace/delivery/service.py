@@ -295,12 +295,3 @@ async def recent_log(
     require_own_municipality(principal, ags)
     async with db.read() as conn:
         return await repository.log_latest(conn, ags, limit)
-
-
-async def undeliverable(
-    db: Database, principal: Principal | None, ags: str, limit: int
-) -> list[dict[str, Any]]:
-    """Submissions (mostly scanned mail) that reached no route, with the reason."""
-    require_own_municipality(principal, ags)
-    async with db.read() as conn:
-        return await repository.undeliverable(conn, ags, limit)

@@ -14,7 +14,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from connectors import registry
-from marketplace.delivery import enqueue, service
+from marketplace.delivery import enqueue, reroute, service
 from marketplace.delivery.engine import DeliveryEngine
 from marketplace.delivery.routes import folder_root
 from marketplace.delivery.schemas import (
@@ -154,9 +154,19 @@ async def transfer_log_page(db: DB, principal: Caller) -> Template:
         caller,
         ags=ags,
         entries=await service.recent_log(db, caller, ags, 200),
-        undeliverable=await service.undeliverable(db, caller, ags, 100),
+        undeliverable=await reroute.undeliverable(db, caller, ags, 100),
         subscriptions=await subscriptions.subscriptions(db, caller),
     )
+
+
+@post("/kommune/nicht-zustellbar/{submission_id:str}/zuordnen", status_code=303)
+async def reroute_submission(
+    db: DB, principal: Caller, state: State, submission_id: FromPath[str]
+) -> Redirect:
+    caller = require_role(principal, Role.MUNICIPALITY_BUYER)
+    await reroute.reroute(db, caller, caller.municipality_ags or "", submission_id)
+    _engine(state).wake()
+    return see_other("/kommune/protokoll")
 
 
 def _kind(value: str) -> Any:
@@ -184,6 +194,7 @@ router = Router(
         test_delivery,
         retry,
         transfer_log_page,
+        reroute_submission,
     ],
     include_in_schema=False,
 )

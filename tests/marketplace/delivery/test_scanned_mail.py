@@ -11,7 +11,7 @@ from marketplace.db import Database
 from tests.marketplace.contracts.flow import Client
 from tests.marketplace.intake.samples import body, letter_pdf, sha256
 
-from .flow import LEIKA, Subscribed, add_route, settings_for, settled
+from .flow import LEIKA, LEIPZIG, Subscribed, add_route, settings_for, settled
 
 URL = "/api/v1/intake/documents"
 
@@ -57,3 +57,37 @@ async def test_scanned_letter_goes_to_the_matching_subscription(
         kept = {row[0]: row[1] for row in await cursor.fetchall()}
     assert "Produktionsabonnement" in kept[sha256(letters["other"][0])]
     assert "LeiKa" in kept[sha256(letters["none"][0])]
+
+
+async def test_a_kept_submission_is_queued_once_a_route_exists(
+    client: Client, leipzig: Subscribed, tmp_path: Path
+) -> None:
+    """GIVEN a test submission kept as not deliverable (no test route yet)
+    WHEN the municipality adds a test route and asks to assign it again, twice
+    THEN it leaves the list, is delivered once to the new route, and the second
+    request is refused (409)."""
+    from .flow import submit
+
+    kept = await submit(client, leipzig, test=True)
+    listing = f"/api/v1/municipalities/{LEIPZIG}/undeliverable"
+    shown = (await client.get(listing, headers=leipzig.owner)).json()
+    assert [s["id"] for s in shown] == [kept["id"]]
+    folder = tmp_path / "ablage" / "test"
+    folder.mkdir(parents=True)
+    await add_route(
+        client,
+        leipzig,
+        "Test-Ablage",
+        "dropfolder",
+        settings_for("dropfolder", None, folder),
+        environment="test",
+    )
+    url = f"{listing}/{kept['id']}/reroute"
+    again = await client.post(url, headers=leipzig.owner)
+    assert again.status_code == 200, again.text
+    assert [i["route_name"] for i in again.json()["outbox"]] == ["Test-Ablage"]
+    [item] = await settled(client, leipzig, expect=1)
+    assert item["state"] == "delivered"
+    assert len(list(folder.glob("test-*/manifest.json"))) == 1
+    assert (await client.get(listing, headers=leipzig.owner)).json() == []
+    assert (await client.post(url, headers=leipzig.owner)).status_code == 409
