@@ -103,9 +103,10 @@ async def _pages(
         async with db.read() as conn:
             gaps = set(await repository.gaps(conn, peer.name))
         verdict, problem = _check_page(raw, peer, totals.cursor, gaps)
+        before = totals.cursor
         totals = await _apply(db, peer, verdict, problem, totals, size)
-        if problem is not None:
-            break
+        if problem is not None or totals.cursor == before:
+            break  # refused, or nothing new (a peer that ignores the cursor)
         if verdict.received < PAGE_SIZE:
             break
     return totals

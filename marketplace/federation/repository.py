@@ -184,10 +184,13 @@ async def fill_gap(conn: Connection, name: str, seq: int) -> None:
 async def add_incident(
     conn: Connection, peer: str, kind: str, seq: int | None, detail: str, now: str
 ) -> None:
+    """Record a refusal once: the same refusal on every later pull (a forged
+    entry the peer keeps serving) adds no row."""
     await conn.execute(
         "INSERT INTO federation_incidents (peer, at, kind, seq, detail)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (peer, now, kind, seq, detail),
+        " SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM federation_incidents"
+        " WHERE peer = ? AND kind = ? AND seq IS ? AND detail = ?)",
+        (peer, now, kind, seq, detail, peer, kind, seq, detail),
     )
 
 
