@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
+import msgspec
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -19,7 +21,7 @@ from marketplace import __version__
 from marketplace.catalog.routes import router as catalog_router
 from marketplace.contracts.routes import router as contracts_router
 from marketplace.costs.routes import router as costs_router
-from marketplace.db import Database
+from marketplace.db import database_for
 from marketplace.delivery.engine import DeliveryEngine
 from marketplace.delivery.routes import router as delivery_router
 from marketplace.dependencies import provide_db, provide_principal
@@ -40,14 +42,31 @@ from marketplace.web.routes import router as web_router
 WEB_DIR = Path(__file__).parent / "web"
 
 
+WORKER_SETTINGS = "MARKETPLACE_WORKER_SETTINGS"
+
+
+def worker_app() -> Litestar:
+    """The app of one ``serve --workers N`` process: the parent's settings as JSON."""
+    raw = os.environ[WORKER_SETTINGS]
+    settings = msgspec.json.decode(raw, type=Settings, dec_hook=_path)
+    return create_app(settings)
+
+
+def _path(kind: type, value: object) -> object:
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError(kind)
+
+
 def create_app(settings: Settings) -> Litestar:
-    database = Database(settings.db_path, readers=settings.read_connections)
+    database = database_for(settings)
     federation = Federation(settings)
     delivery = DeliveryEngine(settings)
 
     async def open_database() -> None:
         await database.open()
-        await federation.start(database)
+        if not settings.database_url:  # federation is not on PostgreSQL yet
+            await federation.start(database)
         if settings.deliver:
             await delivery.start(database)
 

@@ -7,11 +7,14 @@ import asyncio
 import getpass
 import logging
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from marketplace.db import Database
+import msgspec
+
+from marketplace.db import Database, database_for
 from marketplace.errors import MarketplaceError
 from marketplace.federation import cli as federation_cli
 from marketplace.identity import service as identity
@@ -26,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db", type=Path, help="SQLite file (default var/marketplace.sqlite3)"
     )
+    parser.add_argument(
+        "--database-url",
+        help="postgresql://user@host:port/name: share one PostgreSQL database between"
+        " several marketplace processes; --db's folder still holds the documents",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve the API and the web pages")
@@ -37,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="load the demo catalog first if the database is empty",
     )
     serve.add_argument("--debug", action="store_true")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes on one port (needs --database-url; each runs the"
+        " delivery engine)",
+    )
     serve.add_argument(
         "--deliver",
         action=argparse.BooleanOptionalAction,
@@ -76,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_environ(
         os.environ,
         db_path=args.db,
+        database_url=args.database_url,
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         debug=getattr(args, "debug", None) or None,
@@ -83,7 +99,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         if args.command == "serve":
-            return _serve(settings, seed_demo=args.seed_demo)
+            return _serve(settings, seed_demo=args.seed_demo, workers=args.workers)
+        if args.command in federation_cli.COMMANDS and settings.database_url:
+            raise MarketplaceError(
+                "Föderation ist im PostgreSQL-Betrieb noch nicht verfügbar "
+                "(docs/operations.md)."
+            )
         if args.command in federation_cli.COMMANDS:
             return asyncio.run(federation_cli.run(args, settings))
         return asyncio.run(_run_command(args, settings))
@@ -93,9 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run_command(args: argparse.Namespace, settings: Settings) -> int:
-    async with Database(settings.db_path, readers=1) as db:
+    async with database_for(settings, connections=1) as db:
         if args.command == "migrate":
-            print(f"schema version {db.schema_version}: {settings.db_path}")
+            where = settings.database_url or settings.db_path
+            print(f"schema version {db.schema_version}: {where}")
         elif args.command == "seed":
             summary = await _seed_demo(db)
             print(summary)
@@ -118,18 +140,39 @@ async def _run_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _serve(settings: Settings, *, seed_demo: bool) -> int:
+def _serve(settings: Settings, *, seed_demo: bool, workers: int) -> int:
     import uvicorn
 
-    from marketplace.app import create_app
+    from marketplace.app import WORKER_SETTINGS, create_app
 
+    if workers > 1 and not settings.database_url:
+        raise MarketplaceError(
+            "Mehrere Worker brauchen eine gemeinsame PostgreSQL-Datenbank "
+            "(--database-url postgresql://...)."
+        )
     if seed_demo:
         asyncio.run(_seed_on_start(settings))
+    level = "debug" if settings.debug else "info"
+    if workers <= 1:
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level=level,
+        )
+        return 0
+    # One CSRF secret for all workers, so a form from one is accepted by another.
+    shared = msgspec.structs.replace(
+        settings, csrf_secret=settings.csrf_secret or secrets.token_urlsafe(32)
+    )
+    os.environ[WORKER_SETTINGS] = msgspec.json.encode(shared, enc_hook=str).decode()
     uvicorn.run(
-        create_app(settings),
+        "marketplace.app:worker_app",
+        factory=True,
+        workers=workers,
         host=settings.host,
         port=settings.port,
-        log_level="debug" if settings.debug else "info",
+        log_level=level,
     )
     return 0
 
@@ -137,7 +180,7 @@ def _serve(settings: Settings, *, seed_demo: bool) -> int:
 async def _seed_on_start(settings: Settings) -> None:
     from marketplace.demo.delivery import seed_delivery
 
-    async with Database(settings.db_path, readers=1) as db:
+    async with database_for(settings, connections=1) as db:
         print(await _seed_demo(db))
         print(await seed_delivery(db))
 

@@ -12,6 +12,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """Everything the marketplace process needs to know at start-up."""
 
     db_path: Path = Path("var/marketplace.sqlite3")
+    # scale-out mode (docs/operations.md): a postgresql:// URL instead of the SQLite
+    # file; the folder of ``db_path`` still holds the documents, shared by all workers
+    database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
     read_connections: int = 4

@@ -107,7 +107,8 @@ def _scores_sql(driver: Term, words: int) -> str:
     if len(parts) == 1:  # rowids are unique; and bm25 must not be flattened away
         return parts[0]
     return (
-        f"SELECT id, MIN(score) AS score FROM ({' UNION ALL '.join(parts)}) GROUP BY id"
+        f"SELECT id, MIN(score) AS score FROM ({' UNION ALL '.join(parts)}) AS found"
+        " GROUP BY id"
     )
 
 
@@ -130,7 +131,7 @@ SELECT 'total', NULL, COUNT(*) FROM m
 UNION ALL SELECT 'land', land, COUNT(*) FROM m WHERE land IS NOT NULL GROUP BY land
 UNION ALL SELECT 'topic', topic, COUNT(*) FROM m GROUP BY topic
 UNION ALL SELECT 'provider', provider, COUNT(*) FROM m GROUP BY provider
-UNION ALL SELECT 'maturity', maturity, COUNT(*) FROM m GROUP BY maturity
+UNION ALL SELECT 'maturity', CAST(maturity AS TEXT), COUNT(*) FROM m GROUP BY maturity
 UNION ALL SELECT 'price_band', band, COUNT(*) FROM m GROUP BY band
 UNION ALL SELECT 'life_situation', l.life_situation, COUNT(*) FROM m
   JOIN service_life_situations l ON l.service_id = m.service_id
@@ -145,7 +146,8 @@ _BROWSE_FACETS = {
     " GROUP BY topic",
     "provider": "SELECT 'provider', provider_id, COUNT(*) FROM catalog_current cc"
     " WHERE 1{where} GROUP BY provider_id",
-    "maturity": "SELECT 'maturity', maturity, COUNT(*) FROM catalog_current cc"
+    "maturity": "SELECT 'maturity', CAST(maturity AS TEXT), COUNT(*)"
+    " FROM catalog_current cc"
     " WHERE 1{where} GROUP BY maturity",
     "price_band": "SELECT 'price_band', price_band, COUNT(*) FROM catalog_current cc"
     " WHERE 1{where} GROUP BY price_band",

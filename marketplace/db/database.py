@@ -79,8 +79,13 @@ class Database:
             self._writer = None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
-        """Serialised write transaction; rolls back on any exception."""
+    async def transaction(
+        self, *, serialised: bool = True
+    ) -> AsyncIterator[Connection]:
+        """Serialised write transaction; rolls back on any exception.
+
+        ``serialised=False`` is for statements that lock their rows themselves
+        (the outbox claim); SQLite has one writer, so it changes nothing here."""
         if self._writer is None:
             raise RuntimeError("database is not open")
         async with self._write_lock:

@@ -1,10 +1,17 @@
-"""Marketplace fixtures: a real app over a real SQLite file, and accounts with tokens."""
+"""Marketplace fixtures: a real app over a real SQLite file, and accounts with tokens.
+
+With ``MARKETPLACE_TEST_BACKEND=postgresql`` the app of ``client`` runs on a fresh
+database of a throwaway PostgreSQL server instead (the contract suite of the
+scale-out mode, tests/marketplace/postgres/).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -14,6 +21,7 @@ from marketplace.db import Database
 from marketplace.identity import service as identity
 from marketplace.identity.schemas import Role
 from marketplace.settings import Settings
+from tests.support.postgres import postgres_server
 
 MakeAccount = Callable[..., Awaitable[dict[str, str]]]
 
@@ -27,8 +35,21 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def backend_url() -> Iterator[Callable[[], str]]:
+    """A fresh database's URL per call on PostgreSQL; "" (SQLite) by default."""
+    if os.environ.get("MARKETPLACE_TEST_BACKEND") != "postgresql":
+        yield str
+        return
+    with postgres_server() as server:
+        yield server.fresh
+
+
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
+async def client(
+    settings: Settings, backend_url: Callable[[], str]
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    settings = msgspec.structs.replace(settings, database_url=backend_url())
     async with AsyncTestClient(create_app(settings)) as test_client:
         yield test_client
 

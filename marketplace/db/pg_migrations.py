@@ -1,0 +1,73 @@
+"""PostgreSQL schema migrations: ``migrations_pg/NNNN_name.sql``, applied in order.
+
+Like the SQLite migrations (``migrations``), each file runs in one transaction
+and is recorded in ``schema_migrations``; a database recording a version this
+software does not know is refused. A session-wide advisory lock makes workers
+that start together apply each file exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+from importlib import resources
+
+import asyncpg
+
+from marketplace.db.migrations import SchemaTooNew
+
+log = logging.getLogger(__name__)
+
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+MIGRATION_LOCK = 0x6D696772  # the key of the migrating process's advisory lock
+
+
+def available_pg_migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every bundled PostgreSQL migration, in order."""
+    folder = resources.files("marketplace.db") / "migrations_pg"
+    found = []
+    for entry in folder.iterdir():
+        match = _NAME.match(entry.name)
+        if match:
+            found.append((int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+async def apply_pg_migrations(conn: asyncpg.Connection) -> int:
+    """Bring the schema up to date; return the resulting version."""
+    await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        rows = await conn.fetch("SELECT version FROM schema_migrations")
+        applied = {int(row["version"]) for row in rows}
+        migrations = available_pg_migrations()
+        known = {version for version, _, _ in migrations}
+        if applied - known:
+            raise SchemaTooNew(
+                f"database has schema versions {sorted(applied - known)} that this "
+                f"software does not know (newest known: {max(known, default=0)})"
+            )
+        for version, name, sql in migrations:
+            if version not in applied:
+                await _apply(conn, version, name, sql)
+                applied.add(version)
+        return max(applied, default=0)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+
+
+async def _apply(conn: asyncpg.Connection, version: int, name: str, sql: str) -> None:
+    log.info("applying PostgreSQL migration %04d_%s", version, name)
+    async with conn.transaction():
+        await conn.execute(sql)
+        await conn.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at)"
+            " VALUES ($1, $2, $3)",
+            version,
+            name,
+            datetime.now(UTC).isoformat(),
+        )

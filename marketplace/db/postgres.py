@@ -1,0 +1,106 @@
+"""The scale-out database: PostgreSQL shared by several marketplace processes.
+
+Same interface as the SQLite ``Database`` (it is one, for the type checker):
+``transaction()`` and ``read()`` hand repositories a connection that speaks the
+repositories' SQLite dialect (``pg_connection``, ``dialect``). Semantics kept
+from SQLite: a ``transaction()`` takes one transaction-scoped advisory lock, so
+ordinary writes are serialised across all processes exactly as SQLite's single
+writer serialises them (read-check-write logic in the services stays correct).
+The delivery engine's claims and outcomes use ``transaction(serialised=False)``:
+they rely on row locks (``FOR UPDATE SKIP LOCKED``, ``WHERE lease_until = ?``)
+and run in parallel across workers. asyncpg connections belong to one event
+loop, so each loop that uses the database gets its own pool. Migrations from ``migrations_pg/`` run under
+an advisory lock, so workers starting together apply them once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import cast
+
+import asyncpg
+
+from marketplace.db.database import Connection, Database
+from marketplace.db.pg_connection import PgConnection
+from marketplace.db.pg_migrations import apply_pg_migrations
+
+log = logging.getLogger(__name__)
+
+WRITE_LOCK = 0x6D61726B  # any constant; the key of the writers' advisory lock
+
+
+class PostgresDatabase(Database):
+    """A pool of connections to one PostgreSQL database; open before use."""
+
+    def __init__(self, url: str, *, path: Path, connections: int = 4) -> None:
+        """``path`` is where the SQLite file would be: its folder holds the
+        documents (intake, delivery bodies), shared by all workers."""
+        super().__init__(path, readers=connections)
+        self.url = url
+        self._open = False
+        self._pools: dict[asyncio.AbstractEventLoop, asyncpg.Pool] = {}
+        self._id_tables: frozenset[str] = frozenset()
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)  # the documents
+        raw = await asyncpg.connect(self.url)
+        try:
+            self.schema_version = await apply_pg_migrations(raw)
+            self._id_tables = await _tables_with_generated_id(raw)
+        finally:
+            await raw.close()
+        self._open = True
+        log.info("PostgreSQL open at schema version %d", self.schema_version)
+
+    async def close(self) -> None:
+        self._open = False
+        pools, self._pools = self._pools, {}
+        current = asyncio.get_running_loop()
+        for loop, pool in pools.items():
+            if loop is current:
+                await pool.close()
+            else:  # a pool of another event loop (a test client's portal)
+                pool.terminate()
+
+    @asynccontextmanager
+    async def transaction(
+        self, *, serialised: bool = True
+    ) -> AsyncIterator[Connection]:
+        """One transaction; rolls back on any exception."""
+        async with self._acquire() as raw, raw.transaction():
+            if serialised:
+                await raw.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+            yield cast(Connection, PgConnection(raw, self._id_tables))
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Connection]:
+        """Statements in autocommit; each sees the last committed state."""
+        async with self._acquire() as raw:
+            yield cast(Connection, PgConnection(raw, self._id_tables))
+
+    @asynccontextmanager
+    async def _acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        if not self._open:
+            raise RuntimeError("database is not open")
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None:  # asyncpg connections belong to one event loop
+            pool = await asyncpg.create_pool(
+                self.url, min_size=1, max_size=self._reader_count + 1
+            )
+            self._pools[loop] = pool
+        async with pool.acquire() as raw:
+            yield raw
+
+
+async def _tables_with_generated_id(raw: asyncpg.Connection) -> frozenset[str]:
+    rows = await raw.fetch(
+        "SELECT table_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND column_name = 'id'"
+        " AND is_identity = 'YES'"
+    )
+    return frozenset(str(r["table_name"]) for r in rows)

@@ -1,0 +1,3 @@
+"""The subscription tests' fixtures, for running them on PostgreSQL."""
+
+from tests.marketplace.subscriptions.conftest import *  # noqa: F403
