@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -146,8 +147,13 @@ _decoder = msgspec.json.Decoder(Submission)
 MAX_DATA_DEPTH = 32
 
 
-def decode_submission(raw: bytes) -> Submission:
-    """Decode and verify client input; errors name the offending field."""
+def decode_submission(
+    raw: bytes, contents: Sequence[bytes] | None = None
+) -> Submission:
+    """Decode and verify client input; errors name the offending field.
+
+    ``contents``: the documents' bytes when they travel outside the JSON (the
+    webhook's raw form), one per document in order; the JSON then has them empty."""
     try:
         submission = _decoder.decode(raw)
     except msgspec.ValidationError as exc:
@@ -158,8 +164,24 @@ def decode_submission(raw: bytes) -> Submission:
         raise InvalidSubmission(_TOO_DEEP) from exc
     if _depth(submission.data) > MAX_DATA_DEPTH:
         raise InvalidSubmission(_TOO_DEEP)
+    if contents is not None:
+        submission = _with_contents(submission, contents)
     verify_documents(submission)
     return submission
+
+
+def _with_contents(submission: Submission, contents: Sequence[bytes]) -> Submission:
+    if len(contents) != len(submission.documents) or any(
+        document.content for document in submission.documents
+    ):
+        raise InvalidSubmission(
+            "Ungültige Einreichung: Dokumentinhalte passen nicht zur Beschreibung."
+        )
+    documents = tuple(
+        msgspec.structs.replace(document, content=content)
+        for document, content in zip(submission.documents, contents, strict=True)
+    )
+    return msgspec.structs.replace(submission, documents=documents)
 
 
 _TOO_DEEP = (

@@ -1,6 +1,8 @@
-"""Webhook: HTTPS POST of the submission as JSON, signed with an HMAC.
+"""Webhook: HTTPS POST of the submission, signed with an HMAC.
 
-For Fachverfahren that accept a push. Headers: ``X-Timestamp`` and
+For Fachverfahren that accept a push. A submission with one document goes raw
+(the document as body, the submission in ``X-Submission``), anything else as
+JSON (``connectors.webhook_wire``). Headers: ``X-Timestamp`` and
 ``X-Signature`` (see ``connectors.signing``), ``Idempotency-Key`` and
 ``X-Test-Submission``. The receiver answers 200/201 with an ``Ack``; a repeated
 key answers the first ``Ack`` again with ``duplicate`` set.
@@ -17,7 +19,7 @@ import httpx
 import msgspec
 from msgspec import Meta
 
-from connectors import http
+from connectors import http, webhook_wire
 from connectors.base import convert_settings, describe_settings
 from connectors.results import (
     Delivered,
@@ -28,7 +30,7 @@ from connectors.results import (
     SettingSpec,
 )
 from connectors.signing import IDEMPOTENCY_HEADER, TEST_HEADER, signed_headers
-from connectors.submission import Submission, encode_submission
+from connectors.submission import Submission
 
 log = logging.getLogger(__name__)
 
@@ -83,21 +85,23 @@ class WebhookConnector:
         return cls(convert_settings(values, WebhookSettings))
 
     async def deliver(self, submission: Submission) -> DeliveryResult:
-        body = encode_submission(submission)
-        if len(body) > self._settings.max_bytes:
+        wire = webhook_wire.encode(submission)
+        if len(wire.body) > self._settings.max_bytes:
             return Rejected(
-                reason=f"Nutzlast {len(body)} Bytes überschreitet die Grenze des "
+                reason=f"Nutzlast {len(wire.body)} Bytes überschreitet die Grenze des "
                 f"Empfängers von {self._settings.max_bytes} Bytes."
             )
         headers = {
-            "Content-Type": "application/json",
+            "Content-Type": wire.content_type,
             IDEMPOTENCY_HEADER: submission.idempotency_key,
             TEST_HEADER: "1" if submission.test else "0",
-            **signed_headers(self._secret, body),
+            **signed_headers(self._secret, wire.body, description=wire.description),
         }
+        if wire.description:
+            headers[webhook_wire.SUBMISSION_HEADER] = wire.description
         try:
             response = await self._client.post(
-                self._settings.url, content=body, headers=headers
+                self._settings.url, content=wire.body, headers=headers
             )
         except httpx.HTTPError as exc:
             return http.transport_failure(exc, "Webhook")

@@ -4,8 +4,10 @@ Flow per delivery: OAuth client-credentials token; the destination and its
 encryption key (refused unless RSA >= 4096 bit, ``wrapKey``, RSA-OAEP-256);
 ``POST /submissions`` with the idempotency key (a retry gets the same submission
 back); ``PUT`` each attachment as JWE; ``PUT`` the encrypted metadata and data;
-then the case's event log is polled for a PS512-signed ``accept-submission`` or
-``reject-submission`` from the destination. No confirmation within
+then the case's event log is polled (paced by ``pacing.Pacer``) for a
+PS512-signed ``accept-submission`` or ``reject-submission`` from the
+destination. Checked key documents are kept by ``kid``; the destination's
+current ``encryptionKid`` is read on every delivery. No confirmation within
 ``confirm_timeout`` leaves the delivery ``Deferred``; the next attempt resumes
 at the polling step.
 """
@@ -32,6 +34,7 @@ from connectors.fitconnect.metadata import (
     data_document,
     metadata_document,
 )
+from connectors.fitconnect.pacing import Pacer
 from connectors.results import (
     Deferred,
     Delivered,
@@ -106,6 +109,10 @@ class FitConnectConnector:
         self._token: str | None = None
         self._token_expires = 0.0
         self._verify_keys: dict[str, jwk.JWK] = {}
+        # Checked encryption keys by kid: the destination is asked for its current
+        # kid on every delivery, the key document only for a kid not seen before.
+        self._encryption_keys: dict[str, jwk.JWK] = {}
+        self._pacer = Pacer(settings.poll_interval)
 
     @classmethod
     def settings(cls) -> tuple[SettingSpec, ...]:
@@ -201,7 +208,12 @@ class FitConnectConnector:
                     retry_after=300, reason=f"{WHAT}: Zustellpunkt ist nicht aktiv."
                 )
             )
-        return await self._key(destination.encryption_kid, "enc")
+        kid = destination.encryption_kid
+        known = self._encryption_keys.get(kid)
+        if known is None:
+            known = await self._key(kid, "enc")
+            self._encryption_keys[kid] = known
+        return known
 
     async def _announce(self, submission: Submission) -> api.SubmissionCreated:
         request = api.CreateSubmission(
@@ -241,12 +253,7 @@ class FitConnectConnector:
             )
             if response.status_code != 204:
                 raise _Refused(http.refusal(response, WHAT))
-        data = data_document(submission)
-        metadata = msgspec.json.encode(metadata_document(submission, data))
-        body = api.SubmitSubmission(
-            encrypted_metadata=crypto.encrypt(key, metadata, "application/json"),
-            encrypted_data=crypto.encrypt(key, data, "application/json"),
-        )
+        body = await asyncio.to_thread(_sealed, key, submission)
         response = await self._call(
             "PUT",
             path,
@@ -259,20 +266,24 @@ class FitConnectConnector:
     async def _await_confirmation(
         self, created: api.SubmissionCreated, duplicate: bool
     ) -> DeliveryResult:
-        deadline = time.monotonic() + self._settings.confirm_timeout
-        while True:
+        started = time.monotonic()
+        deadline = started + self._settings.confirm_timeout
+        for pause in self._pacer.waits(fresh=not duplicate):
+            await asyncio.sleep(pause)
             response = await self._call("GET", f"/cases/{created.case_id}/events")
             events = self._decode(response, api.EventLog, (200,))
             for token in events.event_log:
                 result = await self._read_event(token, created, duplicate)
                 if result is not None:
+                    if not duplicate:
+                        self._pacer.confirmed_after(time.monotonic() - started)
                     return result
             if time.monotonic() >= deadline:
-                return Deferred(
-                    retry_after=60,
-                    reason=f"{WHAT}: Eingangsbestätigung des Empfängers steht noch aus.",
-                )
-            await asyncio.sleep(self._settings.poll_interval)
+                break
+        return Deferred(
+            retry_after=60,
+            reason=f"{WHAT}: Eingangsbestätigung des Empfängers steht noch aus.",
+        )
 
     async def _read_event(
         self, token: str, created: api.SubmissionCreated, duplicate: bool
@@ -323,3 +334,14 @@ class FitConnectConnector:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _sealed(key: jwk.JWK, submission: Submission) -> api.SubmitSubmission:
+    """Metadata (with a SHA-512 of every document) and data, encrypted; run in a
+    thread because hashing large documents would stall the event loop."""
+    data = data_document(submission)
+    metadata = msgspec.json.encode(metadata_document(submission, data))
+    return api.SubmitSubmission(
+        encrypted_metadata=crypto.encrypt(key, metadata, "application/json"),
+        encrypted_data=crypto.encrypt(key, data, "application/json"),
+    )

@@ -1,7 +1,8 @@
 """Reference webhook receiver: a Fachverfahren that accepts signed pushes.
 
 ``POST /eingang`` checks the HMAC and the 5-minute replay window, decodes the
-submission, verifies every document checksum, stores it once per idempotency key
+submission (JSON, or the raw document with ``X-Submission``; see
+``connectors.webhook_wire``), verifies every document checksum, stores it once per idempotency key
 and answers an ``Ack`` (201 new, 200 duplicate). Run it with
 ``python -m connectors.receivers.webhook --port 8301 --data var/webhook --secret ...``.
 """
@@ -14,6 +15,7 @@ import msgspec
 from litestar import Litestar, Request, Response, post
 from litestar.datastructures import State
 
+from connectors import webhook_wire
 from connectors.errors import InvalidSubmission
 from connectors.receivers import common
 from connectors.receivers.inbox import Inbox
@@ -24,7 +26,6 @@ from connectors.signing import (
     TIMESTAMP_HEADER,
     verify,
 )
-from connectors.submission import decode_submission
 
 WRONG_SECRET = b"this-is-not-the-shared-secret"
 
@@ -39,11 +40,13 @@ async def receive(
         return refused
     faults: common.Faults = state.faults
     secret = WRONG_SECRET if faults.wrong_key else state.secret
+    description = request.headers.get(webhook_wire.SUBMISSION_HEADER, "")
     reason = verify(
         secret,
         request.headers.get(TIMESTAMP_HEADER),
         request.headers.get(SIGNATURE_HEADER),
         body,
+        description=description,
     )
     inbox: Inbox = state.inbox
     if reason is not None:
@@ -53,7 +56,7 @@ async def receive(
         inbox.count("rejected")
         return common.problem(422, "Einreichung abgelehnt", faults.reject_reason)
     try:
-        submission = decode_submission(body)
+        submission = webhook_wire.decode(description, body)
     except InvalidSubmission as exc:
         inbox.count("invalid")
         return common.problem(422, "Einreichung ungültig", str(exc))

@@ -1,8 +1,11 @@
 """The delivery engine: a background task in the marketplace process.
 
-Loop: claim as many due outbox rows as there are free delivery slots (a lease
-per row, ``outbox_repository.claim``), deliver each in its own task through the
-route's connector, record the outcome and the transfer log entry in one
+Loop: claim due outbox rows in batches (a lease per row,
+``outbox_repository.claim``): the free delivery slots plus one batch of
+``concurrency`` ahead, so a finished delivery is followed at once without a claim
+in between. A row that waited too long in that batch, or whose endpoint's
+breaker opened meanwhile, goes back untried. Each delivery runs in its own task
+through the route's connector, record the outcome and the transfer log entry in one
 transaction. ``Delivered`` only after the connector said so (the receiver
 confirmed); ``Deferred`` is retried with full-jitter backoff until
 ``max_attempts`` or ``max_age``, then dead-lettered; ``Rejected`` goes to the
@@ -17,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -42,6 +46,9 @@ class Limits:
     max_age: float = 172_800.0
     poll: float = 1.0
     grace: float = 10.0
+    # No retry or lease reaches further ahead; one that does was set before the
+    # wall clock was set back and is due at once (``outbox_repository.claim``).
+    horizon: float = 900.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -51,6 +58,11 @@ class Limits:
             max_attempts=settings.delivery_max_attempts,
             max_age=settings.delivery_max_age,
             poll=settings.delivery_poll,
+            horizon=max(
+                settings.delivery_lease,
+                settings.delivery_backoff_cap,
+                settings.delivery_retry_after_cap,
+            ),
         )
 
 
@@ -83,6 +95,10 @@ class DeliveryEngine:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._deliveries: set[asyncio.Task[None]] = set()
+        # Leased but not started: (monotonic claim time, claim), and the probes
+        # among them by id with their endpoint.
+        self._ready: deque[tuple[float, Claim]] = deque()
+        self._probes: dict[int, str] = {}
 
     def breaker(self, endpoint: str) -> Breaker:
         return self.breakers.state(endpoint)
@@ -111,6 +127,8 @@ class DeliveryEngine:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        while self._ready and self._db is not None:
+            await self._give_back(self._ready.popleft()[1])
         await self.pool.close()
         log.info("delivery engine stopped")
 
@@ -118,17 +136,25 @@ class DeliveryEngine:
         while True:
             self._wake.clear()
             free = self.limits.concurrency - len(self._deliveries)
-            try:
-                claimed = await self._claim(free) if free > 0 else []
-            except Exception:  # a retry loop: log and try again after a pause
-                log.exception("delivery engine: claiming failed")
-                claimed = []
-            for item in claimed:
-                task = asyncio.create_task(self._deliver(item))
+            if free > len(self._ready):
+                await self._refill(free + self.limits.concurrency - len(self._ready))
+            while free > 0 and self._ready:
+                claimed_at, item = self._ready.popleft()
+                task = asyncio.create_task(self._deliver(item, claimed_at))
                 self._deliveries.add(task)
                 task.add_done_callback(self._done)
+                free -= 1
             # Wait for a free slot, an enqueued submission or the next poll.
             await self._idle()
+
+    async def _refill(self, want: int) -> None:
+        try:
+            claimed = await self._claim(want)
+        except Exception:  # a retry loop: log and try again after a pause
+            log.exception("delivery engine: claiming failed")
+            return
+        now = time.monotonic()
+        self._ready.extend((now, item) for item in claimed)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._deliveries.discard(task)
@@ -142,16 +168,18 @@ class DeliveryEngine:
         assert self._db is not None
         now = self.clock()
         lease = now + self.limits.lease
+        horizon = self.limits.horizon
         async with self._db.read() as conn:
-            if not await outbox_repository.any_due(conn, now):
+            if not await outbox_repository.any_due(conn, now, horizon):
                 return []
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(serialised=False) as conn:
             found = await outbox_repository.claim(
                 conn,
                 now=now,
                 lease_until=lease,
                 limit=free,
                 blocked=self.breakers.blocked(),
+                horizon=horizon,
             )
             for endpoint in self.breakers.probe_due():
                 if len(found) >= free:
@@ -163,18 +191,25 @@ class DeliveryEngine:
                     limit=1,
                     blocked=[],
                     endpoint=endpoint,
+                    horizon=horizon,
                 )
                 if probe:
                     self.breakers.start_probe(endpoint)
+                    self._probes[probe[0].id] = endpoint
                     found += probe
         return found
 
-    async def _deliver(self, claimed: Claim) -> None:
+    async def _deliver(self, claimed: Claim, claimed_at: float) -> None:
         assert self._db is not None
         try:
             job = await outcomes.load(self._db, claimed)
         except Exception:  # the lease runs out and the row comes back
             log.exception("delivery engine: loading outbox %d failed", claimed.id)
+            return
+        probe = self._probes.pop(claimed.id, None)
+        waited = time.monotonic() - claimed_at > self.limits.lease * 0.2
+        if waited or (probe is None and job.endpoint in self.breakers.blocked()):
+            await self._give_back(claimed, probe)
             return
         try:
             result = await self._attempt(job)
@@ -211,6 +246,15 @@ class DeliveryEngine:
             return Deferred(
                 retry_after=0, reason=f"Interner Fehler ({type(exc).__name__})"
             )
+
+    async def _give_back(self, claimed: Claim, probe: str | None = None) -> None:
+        """Untried back to the queue (its attempt does not count)."""
+        assert self._db is not None
+        probe = probe or self._probes.pop(claimed.id, None)
+        if probe is not None:
+            self.breakers.end_probe(probe)
+        await outcomes.give_back(self._db, claimed)
+        self._wake.set()
 
     def _breaker_after(self, endpoint: str, result: DeliveryResult) -> None:
         if isinstance(result, Deferred):

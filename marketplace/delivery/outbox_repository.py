@@ -10,6 +10,7 @@ its tables; statements are composed from constant fragments, values are bound.
 from __future__ import annotations
 
 import json
+import math
 
 import msgspec
 
@@ -31,6 +32,11 @@ class Claim(msgspec.Struct, kw_only=True, frozen=True):
     created_at: float
     lease_until: float
 
+
+# A row last tried more than this many seconds "in the future" was scheduled
+# before the wall clock was set back; smaller differences are workers' clocks and
+# the time between taking ``now`` and running the claim.
+CLOCK_STEP = 60.0
 
 # Outbox ------------------------------------------------------------------------------
 
@@ -74,13 +80,16 @@ async def insert_outbox(
     )
 
 
-async def any_due(conn: Connection, now: float) -> bool:
+async def any_due(conn: Connection, now: float, horizon: float = math.inf) -> bool:
     """A cheap read before the claim, so an idle engine never takes the writer."""
     async with conn.execute(
         "SELECT EXISTS (SELECT 1 FROM delivery_outbox WHERE state = 'pending'"
-        " AND next_attempt_at <= :now) OR EXISTS (SELECT 1 FROM delivery_outbox"
-        " WHERE state = 'in_flight' AND lease_until <= :now)",
-        {"now": now},
+        " AND (next_attempt_at <= :now OR last_attempt_at > :ahead"
+        "  OR next_attempt_at > :far))"
+        " OR EXISTS (SELECT 1 FROM delivery_outbox WHERE state = 'in_flight'"
+        " AND (lease_until <= :now OR last_attempt_at > :ahead"
+        "  OR lease_until > :far))",
+        {"now": now, "ahead": now + CLOCK_STEP, "far": now + CLOCK_STEP + horizon},
     ) as cur:
         row = await cur.fetchone()
     return bool(row and row[0])
@@ -94,24 +103,41 @@ async def claim(
     limit: int,
     blocked: list[str],
     endpoint: str | None = None,
+    horizon: float = math.inf,
 ) -> list[Claim]:
     """Lease up to ``limit`` due rows of enabled routes, skipping ``blocked``
-    endpoints (open breakers); with ``endpoint`` only that one (a probe)."""
+    endpoints (open breakers); with ``endpoint`` only that one (a probe).
+
+    A row last tried "in the future" was scheduled before the wall clock was set
+    back (an NTP step): its retry time and lease mean nothing now, so it is due
+    at once instead of waiting out the jump. Only a step of more than
+    ``CLOCK_STEP`` counts: with several workers (or nodes) one may claim a row
+    with a ``now`` taken a moment before another worker's claim of it, and must
+    not take that in-flight row again (docs/operations.md). A row can also be
+    tried before the step and rescheduled after it; so a retry or lease ending
+    more than ``horizon`` (the longest backoff or lease) plus ``CLOCK_STEP`` ahead
+    is due at once as well."""
     async with conn.execute(
         "UPDATE delivery_outbox SET state = 'in_flight', lease_until = :lease,"
         " attempts = attempts + 1, last_attempt_at = :now"
         " WHERE id IN (SELECT o.id FROM delivery_outbox o"
         "  JOIN delivery_routes r ON r.id = o.route_id"
         "  WHERE ((o.state = 'pending' AND o.next_attempt_at <= :now)"
-        "   OR (o.state = 'in_flight' AND o.lease_until <= :now))"
+        "   OR (o.state = 'in_flight' AND o.lease_until <= :now)"
+        "   OR (o.state IN ('pending', 'in_flight') AND o.last_attempt_at > :ahead)"
+        "   OR (o.state = 'pending' AND o.next_attempt_at > :far)"
+        "   OR (o.state = 'in_flight' AND o.lease_until > :far))"
         "  AND r.enabled = 1"
         "  AND r.endpoint NOT IN (SELECT value FROM json_each(:blocked))"
         "  AND (:endpoint IS NULL OR r.endpoint = :endpoint)"
-        "  ORDER BY o.next_attempt_at, o.id LIMIT :limit)"
+        "  ORDER BY o.next_attempt_at, o.id LIMIT :limit"
+        "  /*pg: FOR UPDATE OF o SKIP LOCKED*/)"
         " RETURNING id, submission_id, route_id, idempotency_key, test, probe,"
         " route_environment, attempts, created_at, lease_until",
         {
             "now": now,
+            "ahead": now + CLOCK_STEP,
+            "far": now + CLOCK_STEP + horizon,
             "lease": lease_until,
             "limit": limit,
             "blocked": json.dumps(blocked),

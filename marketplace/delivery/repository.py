@@ -40,9 +40,10 @@ async def routes_of(conn: Connection, subscription_id: str) -> list[StoredRoute]
 
 
 async def route(conn: Connection, route_id: int) -> StoredRoute | None:
-    async with conn.execute(f"{_ROUTE} WHERE id = ?", (route_id,)) as cur:
-        row = await cur.fetchone()
-    return msgspec.convert(route_dict(row), StoredRoute) if row else None
+    # execute_fetchall: one round trip to the database thread, not three (the
+    # engine reads route, submission and envelope for every delivery).
+    rows = list(await conn.execute_fetchall(f"{_ROUTE} WHERE id = ?", (route_id,)))
+    return msgspec.convert(route_dict(rows[0]), StoredRoute) if rows else None
 
 
 async def insert_route(
@@ -157,17 +158,18 @@ async def submission_by_external(
 
 
 async def submission(conn: Connection, submission_id: str) -> dict[str, Any] | None:
-    async with conn.execute(f"{_SUBMISSION} WHERE id = ?", (submission_id,)) as cur:
-        row = await cur.fetchone()
-    return dict(row) if row else None
+    query = f"{_SUBMISSION} WHERE id = ?"
+    rows = list(await conn.execute_fetchall(query, (submission_id,)))
+    return dict(rows[0]) if rows else None
 
 
 async def envelope(conn: Connection, submission_id: str) -> bytes | None:
-    async with conn.execute(
-        "SELECT envelope FROM delivery_submissions WHERE id = ?", (submission_id,)
-    ) as cur:
-        row = await cur.fetchone()
-    return bytes(row[0]) if row else None
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT envelope FROM delivery_submissions WHERE id = ?", (submission_id,)
+        )
+    )
+    return bytes(rows[0][0]) if rows else None
 
 
 async def set_routing(
