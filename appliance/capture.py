@@ -23,6 +23,7 @@ from appliance.images import dpi_of, frame_count, frames
 from appliance.integrity import sha256_file
 from appliance.job import JobContext
 from appliance.pages import Page, Rejected
+from appliance.space import require_space
 
 PDF_SUFFIXES = {".pdf"}
 
@@ -38,6 +39,7 @@ def capture_files(
     sources: Sequence[Path], job: JobContext
 ) -> tuple[list[Page], list[Rejected]]:
     """Read the files (several at once), then number their pages in input order."""
+    require_space(job.work_dir, job.settings.min_free_bytes)
     with ThreadPoolExecutor(max_workers=job.workers) as pool:
         staged = list(
             pool.map(_stage_safely, range(len(sources)), sources, [job] * len(sources))
@@ -173,6 +175,7 @@ def record_page(
     sha256: str | None = None,
 ) -> Page:
     """Hash a raw page at capture (unless hashed already) and log it."""
+    require_space(raw.parent, job.settings.min_free_bytes)
     digest = sha256 or sha256_file(raw)
     job.scan_log.append(
         "page_captured",

@@ -158,16 +158,20 @@ def binarise(grey: Array) -> Array:
 
 
 def is_blank(grey: Array, dpi: int) -> bool:
-    """Fewer than five glyph-sized dark marks inside the margins: a blank page.
+    """Fewer than five glyph-sized dark marks inside the margins, and ink on less
+    than a tenth of that area: a blank page.
 
     Ink is what is clearly darker than the paper, so show-through from the other
-    side and scanner noise do not count.
+    side and scanner noise do not count. The share of ink keeps a page covered by
+    one connected pattern (a grid, a dark picture) from being taken for blank.
     """
     height, width = grey.shape
     inner = grey[height // 20 : -height // 20, width // 20 : -width // 20]
     paper_level = float(np.percentile(inner[::4, ::4], 90))
     dark = (inner < paper_level * 0.55).astype(np.uint8)
     ink = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    if np.count_nonzero(ink) >= 0.1 * ink.size:
+        return False
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     mm = dpi / 25.4
     tall = stats[1:, cv2.CC_STAT_HEIGHT]

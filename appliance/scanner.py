@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import msgspec
 
@@ -111,19 +112,53 @@ def capture_scanner(
 ) -> ScanOutcome:
     """Scan sheets into the job's work folder as pages ``start``, ``start + 1``, ...
 
+    A flatbed holds one sheet, so without ``count`` it scans one page (scanimage
+    would otherwise scan the same glass again and again until its time runs out).
+    Progress goes to the job as stage ``capture`` with the pages of the batch so
+    far and no total (a feeder does not say how many sheets it holds).
     ``extra_options`` are passed to scanimage as they are (device-specific settings).
     """
     options = scanimage_options(job.settings.profile, scanimage.device_options(device))
     options += extra_options
+    if count is None and job.settings.profile.source == "flatbed":
+        count = 1
     folder = job.work_dir / "scanner"
     folder.mkdir(parents=True, exist_ok=True)
     timeout = 120.0 + 60.0 * (count or 100)
+    job.progress("capture", start - 1, 0)
     try:
         files, stop = scanimage.scan_batch(
-            device, folder, start=start, count=count, options=options, timeout=timeout
+            device,
+            folder,
+            start=start,
+            count=count,
+            options=options,
+            timeout=timeout,
+            on_page=lambda done: job.progress("capture", start - 1 + done, 0),
         )
     except ScannerError as exc:
         files, stop = [], exc
+    pages = _record(job, device, files)
+    if stop is None or (isinstance(stop, FeederEmpty) and pages):
+        return ScanOutcome(pages=pages)
+    job.scan_log.append(
+        "scanner_stop",
+        job.batch_id,
+        {"device": device, "code": stop.code, "after_page": start + len(pages) - 1},
+    )
+    return ScanOutcome(pages=pages, stopped=stop.code, message=stop.message)
+
+
+def adopt_leftovers(job: JobContext, device: str, start: int) -> list[Page]:
+    """Pages scanimage finished from ``start`` on that were never recorded, because
+    the station stopped while scanimage went on (it is not killed with it): they
+    are whole pages (scanimage renames a page to its final name only when it is
+    complete) and are recorded now, so the sheets they show are not lost."""
+    return _record(job, device, scanimage.written(job.work_dir / "scanner", start))
+
+
+def _record(job: JobContext, device: str, files: list[Path]) -> list[Page]:
+    """Move scanimage's files into the work folder, hash and log them as pages."""
     pages = []
     for raw in files:
         number = int(raw.stem.split("-")[1])
@@ -138,12 +173,5 @@ def capture_scanner(
                 dpi=job.settings.profile.resolution,
             )
         )
-        job.progress("capture", len(pages), len(pages))
-    if stop is None or (isinstance(stop, FeederEmpty) and pages):
-        return ScanOutcome(pages=pages)
-    job.scan_log.append(
-        "scanner_stop",
-        job.batch_id,
-        {"device": device, "code": stop.code, "after_page": start + len(pages) - 1},
-    )
-    return ScanOutcome(pages=pages, stopped=stop.code, message=stop.message)
+        job.progress("capture", number, 0)
+    return pages

@@ -33,8 +33,9 @@ def open_document(station: Station, doc_id: int) -> StationDocument:
     return found
 
 
-def approve(station: Station, doc_id: int) -> StationDocument:
-    """Commit to the outbox as a person decided, and teach the classifier."""
+def approve(station: Station, doc_id: int, operator: str = "") -> StationDocument:
+    """Commit to the outbox as ``operator`` (the logged-in person) decided, and
+    teach the classifier."""
     with station.edit_lock:
         document = open_document(station, doc_id)
         office = document.chosen_office
@@ -44,7 +45,7 @@ def approve(station: Station, doc_id: int) -> StationDocument:
             rules = station.rules()
             if rules.classifier_file:
                 record_correction(Path(rules.classifier_file), document.text, office)
-        station.commit(document, approved_by=station.settings.operator)
+        station.commit(document, approved_by=operator or station.settings.operator)
         return document
 
 
@@ -58,8 +59,9 @@ def change_office(station: Station, doc_id: int, office: str) -> None:
 
 def delete_document(station: Station, doc_id: int) -> None:
     with station.edit_lock:
-        open_document(station, doc_id)
+        document = open_document(station, doc_id)
         station.store.set_state(doc_id, DocState.DELETED, "Von Hand gelöscht.")
+        station.release_work(document.batch_id)
 
 
 def delete_page(station: Station, doc_id: int, index: int) -> None:
@@ -190,8 +192,4 @@ def _label(document: StationDocument) -> str:
 
 
 def _profile(station: Station, document: StationDocument) -> ScanProfile:
-    batch = station.store.batch(document.batch_id)
-    for profile in station.settings.profiles:
-        if batch is not None and profile.name == batch.profile:
-            return profile
-    return station.settings.profiles[0]
+    return station.profile_of(document.batch_id)

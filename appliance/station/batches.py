@@ -15,6 +15,7 @@ import logging
 import shutil
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -34,15 +35,17 @@ from appliance.pages import Document, Page
 from appliance.pipeline import clean_and_read
 from appliance.routing import RoutingRules, load_rules, route
 from appliance.scanlog import ScanLog
-from appliance.scanner import capture_scanner
 from appliance.separate import separate
 from appliance.settings import ScanProfile
+from appliance.station import scanning
 from appliance.station.settings import StationSettings
 from appliance.station.store import DocState, StationDocument, StationStore
 
 log = logging.getLogger(__name__)
 
 THUMB_WIDTH = 240
+
+Ending = tuple[str, str, int]  # state ("done" or "paused"), message, pages captured
 
 
 class StationError(ApplianceError):
@@ -62,6 +65,7 @@ class Station:
         self.outbox = Outbox(
             Path(settings.outbox.folder), reserve_bytes=settings.outbox.reserve_bytes
         )
+        self._reconcile_commits()
         state = Path(settings.state_dir)
         self.key = load_or_create_key(state / "appliance-key.pem")
         self.scan_log = ScanLog(state / "scan-log.jsonl")
@@ -90,10 +94,12 @@ class Station:
     # Jobs ---------------------------------------------------------------------------
 
     def job(self, batch_id: str, profile: ScanProfile, label: str = "") -> JobContext:
+        """The pipeline's context for a batch; its operator is the one who started it."""
+        batch = self.store.batch(batch_id)
         pipeline = msgspec.structs.replace(
             self.settings.pipeline,
             profile=profile,
-            operator=self.settings.operator,
+            operator=(batch.operator if batch else "") or self.settings.operator,
             keep_work=True,
         )
         return JobContext(
@@ -111,27 +117,63 @@ class Station:
     def _progress(self, batch_id: str, stage: str, done: int, total: int) -> None:
         self.store.progress(batch_id, stage, done, total)
 
+    def profile_of(self, batch_id: str) -> ScanProfile:
+        batch = self.store.batch(batch_id)
+        for profile in self.settings.profiles:
+            if batch is not None and profile.name == batch.profile:
+                return profile
+        return self.settings.profiles[0]
+
     # Batches ------------------------------------------------------------------------
 
-    def start_batch(self, profile_name: str, source: str) -> str:
+    def start_batch(self, profile_name: str, source: str, operator: str = "") -> str:
+        """Start a batch in the background; ``operator`` is the logged-in person."""
         profile = self.settings.profile(profile_name)
         if source == "scanner" and not self.settings.scanner:
             raise StationError("An dieser Station ist kein Scanner eingerichtet.")
-        if not self._batch_lock.acquire(blocking=False):
-            raise StationError("Es läuft bereits ein Stapel. Bitte warten.")
+        self._claim_runner()
         batch_id = f"{uuid.uuid4().hex[:12]}"
-        self.store.add_batch(batch_id, profile.name, source)
-        thread = threading.Thread(
-            target=self._run, args=(batch_id, profile, source), daemon=True
+        operator = operator or self.settings.operator
+        self.store.add_batch(batch_id, profile.name, source, operator)
+        self.scan_log.append(
+            "batch_started",
+            batch_id,
+            {"operator": operator, "profile": profile.name, "source": source},
         )
-        self.threads.append(thread)
-        thread.start()
+        if source == "scanner":
+            self._spawn(
+                batch_id, functools.partial(scanning.scan, self, batch_id, profile)
+            )
+        else:
+            self._spawn(batch_id, functools.partial(self._folder, batch_id, profile))
         return batch_id
 
-    def _run(self, batch_id: str, profile: ScanProfile, source: str) -> None:
+    def continue_batch(self, batch_id: str, operator: str, *, finish: bool) -> None:
+        """A paused scanner batch: scan on, or (``finish``) process what it has."""
+        self._claim_runner()
+        if not self.store.claim_paused(batch_id):
+            self._batch_lock.release()
+            raise StationError("Dieser Stapel wartet nicht auf eine Fortsetzung.")
+        kind = "batch_closed" if finish else "batch_resumed"
+        self.scan_log.append(kind, batch_id, {"operator": operator})
+        work = scanning.finish if finish else scanning.scan
+        profile = self.profile_of(batch_id)
+        self._spawn(batch_id, functools.partial(work, self, batch_id, profile))
+
+    def _claim_runner(self) -> None:
+        if not self._batch_lock.acquire(blocking=False):
+            raise StationError("Es läuft bereits ein Stapel. Bitte warten.")
+
+    def _spawn(self, batch_id: str, work: Callable[[], Ending]) -> None:
+        thread = threading.Thread(target=self._run, args=(batch_id, work), daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def _run(self, batch_id: str, work: Callable[[], Ending]) -> None:
+        """Run ``work`` and record how it ended before the next batch may start
+        (so "Weiter scannen" never finds its batch still marked running)."""
         try:
-            message, pages = self._process(batch_id, profile, source)
-            state = "done"
+            state, message, pages = work()
         except ApplianceError as exc:
             log.warning("batch %s stopped: %s", batch_id, exc.message)
             message, pages, state = f"Stapel abgebrochen: {exc.message}", 0, "failed"
@@ -140,21 +182,52 @@ class Station:
             # captured pages stay in the work folder.
             log.exception("batch %s failed", batch_id)
             message, pages, state = f"Stapel abgebrochen: {exc}", 0, "failed"
+        try:
+            if state == "paused":
+                self.store.pause_batch(batch_id, message=message, pages=pages)
+            else:
+                self.store.finish_batch(
+                    batch_id, state=state, message=message, pages=pages
+                )
         finally:
             self._batch_lock.release()
-        self.store.finish_batch(batch_id, state=state, message=message, pages=pages)
+        self.release_work(batch_id)
 
-    def _process(
-        self, batch_id: str, profile: ScanProfile, source: str
-    ) -> tuple[str, int]:
+    def release_work(self, batch_id: str) -> None:
+        """Remove a finished batch's work folder (several MiB per page) once none
+        of its documents can change any more: all committed or deleted."""
+        batch = self.store.batch(batch_id)
+        if batch is None or batch.state != "done":
+            return
+        if self.store.documents(batch_id=batch_id, state=DocState.OPEN):
+            return
+        shutil.rmtree(self.data / "work" / batch_id, ignore_errors=True)
+
+    def _folder(self, batch_id: str, profile: ScanProfile) -> Ending:
         job = self.job(batch_id, profile)
-        inputs = self._inputs() if source == "folder" else []
-        pages, message = self._capture(job, source, inputs)
+        inputs = self._inputs()
+        if not inputs:
+            raise StationError(
+                f"Im Eingangsordner {self.settings.input_folder} liegen keine Dateien."
+            )
+        pages, rejected = capture_files(inputs, job)
+        summary = self.process(job, pages)
+        self._set_aside(batch_id, inputs)
+        notes = [f"Abgelehnt: {Path(r.source).name}: {r.message}" for r in rejected]
+        return "done", " ".join([summary, *notes]), len(pages)
+
+    def process(self, job: JobContext, pages: list[Page]) -> str:
+        """Captured pages to documents of the batch; the summary for the operator."""
         cleaned = []
         for count, page in enumerate(pages, start=1):
             cleaned.append(clean_and_read(page, job.settings, job.work_dir))
             job.progress("clean", count, len(pages))
-        documents, _loose = separate(cleaned, job.settings)
+        documents, loose = separate(cleaned, job.settings)
+        if documents and loose:  # a blank last sheet belongs to the last document
+            last = documents[-1]
+            documents[-1] = msgspec.structs.replace(
+                last, anomalies=[*last.anomalies, *loose]
+            )
         ocred = {
             p.number: p for p in ocr_pages([p for d in documents for p in d.pages], job)
         }
@@ -164,28 +237,13 @@ class Station:
             )
             self.write(document, job, position=count * 10)
             job.progress("pdf", count, len(documents))
-        self._auto_commit(batch_id)
-        self._set_aside(batch_id, inputs)
-        summary = (
-            f"{len(pages)} Seiten erfasst, {len(documents)} Dokumente. {message}"
-        ).strip()
-        return summary, len(pages)
-
-    def _capture(
-        self, job: JobContext, source: str, files: list[Path]
-    ) -> tuple[list[Page], str]:
-        if source == "scanner":
-            outcome = capture_scanner(job, self.settings.scanner)
-            return outcome.pages, outcome.message
-        if not files:
-            raise StationError(
-                f"Im Eingangsordner {self.settings.input_folder} liegen keine Dateien."
-            )
-        pages, rejected = capture_files(files, job)
-        notes = " ".join(
-            f"Abgelehnt: {Path(r.source).name}: {r.message}" for r in rejected
+        self._auto_commit(job.batch_id)
+        notes = [a for d in documents for a in d.anomalies] + (
+            [] if documents else loose
         )
-        return pages, notes
+        blank = sum(a.kind == "blank_page_dropped" for a in notes)
+        summary = f"{len(pages)} Seiten erfasst, {len(documents)} Dokumente."
+        return summary + (f" {blank} leere Seiten entfernt." if blank else "")
 
     def _inputs(self) -> list[Path]:
         folder = Path(self.settings.input_folder)
@@ -226,11 +284,30 @@ class Station:
                 image.convert("L").save(target, format="PNG")
 
     def _auto_commit(self, batch_id: str) -> None:
+        """Commit the confident documents, except pages an interrupted batch
+        already committed from the same input files (never sent twice)."""
         if not self.settings.auto_commit:
             return
+        sent = self.store.pages_sent_from_interrupted()
         for document in self.store.documents(batch_id=batch_id, state=DocState.OPEN):
-            if not document.decision.needs_review:
+            earlier = sorted(
+                {sent[p.raw_sha256] for p in document.pages if p.raw_sha256 in sent}
+            )
+            if earlier and all(p.raw_sha256 in sent for p in document.pages):
+                note = f"Schon aus Stapel {', '.join(earlier)} im Postausgang."
+                self.store.set_state(document.id, DocState.DELETED, note)
+            elif earlier:
+                note = f"Seiten schon aus Stapel {', '.join(earlier)} gesendet: prüfen."
+                self.store.set_state(document.id, DocState.OPEN, note)
+            elif not document.decision.needs_review:
                 self.commit(document, approved_by="")
+
+    def _reconcile_commits(self) -> None:
+        """A crash between the outbox commit and the station's own record leaves
+        an open document that is already in the outbox: record it as committed."""
+        for document in self.store.documents(state=DocState.OPEN):
+            if self.outbox.get(document.sha256) is not None:
+                self.store.set_state(document.id, DocState.COMMITTED, "Im Postausgang.")
 
     def identification(self, batch_id: str) -> IdentifiedSubmission | None:
         """The citizen identified for this batch at the eID desk, if any."""
@@ -269,6 +346,7 @@ class Station:
         )
         self.outbox.commit(Path(document.pdf_path), metadata)
         self.store.set_state(document.id, DocState.COMMITTED, "Im Postausgang.")
+        self.release_work(document.batch_id)
 
     def _office(self, office: str | None) -> tuple[str, str | None] | None:
         if office is None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import msgspec
-from litestar import get, post
+from litestar import Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
@@ -100,13 +100,42 @@ def index(
     )
 
 
+def _user(request: Request[Any, Any, State]) -> str:
+    """The logged-in operator (the login middleware lets no one else through)."""
+    return str(request.session.get("user") or "")
+
+
 @post("/stapel", sync_to_thread=True)
-def start_batch(station: StationDep, data: Annotated[StartForm, Form]) -> Redirect:
+def start_batch(
+    station: StationDep,
+    data: Annotated[StartForm, Form],
+    request: Request[Any, Any, State],
+) -> Redirect:
     try:
-        batch_id = station.start_batch(data.profile, data.source)
+        batch_id = station.start_batch(data.profile, data.source, _user(request))
     except ApplianceError as exc:
         return _back("/", error=exc.message)
     return _back(f"/stapel/{batch_id}")
+
+
+@post("/stapel/{batch_id:str}/{action:str}", sync_to_thread=True)
+def continue_batch(
+    station: StationDep,
+    batch_id: FromPath[str],
+    action: FromPath[str],
+    request: Request[Any, Any, State],
+) -> Redirect:
+    """A paused scanner batch: "weiter" scans on, "abschliessen" processes it."""
+    here = f"/stapel/{batch_id}"
+    if action not in ("weiter", "abschliessen"):
+        return _back(here, error="Unbekannte Aktion.")
+    try:
+        station.continue_batch(
+            batch_id, _user(request), finish=action == "abschliessen"
+        )
+    except ApplianceError as exc:
+        return _back(here, error=exc.message)
+    return _back(here)
 
 
 @get("/stapel/{batch_id:str}", sync_to_thread=True)
@@ -186,20 +215,26 @@ def document_action(
     doc_id: FromPath[int],
     action: FromPath[str],
     data: Annotated[ActionForm, Form],
+    request: Request[Any, Any, State],
 ) -> Redirect:
     here = f"/dokumente/{doc_id}"
     try:
-        return _act(station, doc_id, action, data, here)
+        return _act(station, doc_id, action, data, here, _user(request))
     except ApplianceError as exc:
         return _back(here, error=exc.message)
 
 
 def _act(
-    station: Station, doc_id: int, action: str, data: ActionForm, here: str
+    station: Station,
+    doc_id: int,
+    action: str,
+    data: ActionForm,
+    here: str,
+    user: str,
 ) -> Redirect:
     match action:
         case "freigeben":
-            document = actions.approve(station, doc_id)
+            document = actions.approve(station, doc_id, user)
             return _back("/pruefung", note=_done(document))
         case "amt":
             actions.change_office(station, doc_id, data.office)
@@ -289,6 +324,7 @@ def _write_atomically(path: Path, text: str) -> None:
 PAGES = [
     index,
     start_batch,
+    continue_batch,
     batch_page,
     batch_status,
     queue_page,

@@ -19,36 +19,7 @@ import msgspec
 
 from appliance.model import RoutingDecision
 from appliance.pages import Page
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS batches (
-    id TEXT PRIMARY KEY,
-    profile TEXT NOT NULL,
-    source TEXT NOT NULL CHECK (source IN ('folder', 'scanner')),
-    state TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed')),
-    stage TEXT NOT NULL DEFAULT '',
-    done INTEGER NOT NULL DEFAULT 0,
-    total INTEGER NOT NULL DEFAULT 0,
-    message TEXT NOT NULL DEFAULT '',
-    pages_captured INTEGER NOT NULL DEFAULT 0,
-    started_at TEXT NOT NULL,
-    finished_at TEXT
-);
-CREATE TABLE IF NOT EXISTS documents (
-    id INTEGER PRIMARY KEY,
-    batch_id TEXT NOT NULL REFERENCES batches (id),
-    position INTEGER NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('open', 'committed', 'deleted')),
-    decision TEXT NOT NULL,
-    office TEXT,
-    text TEXT NOT NULL DEFAULT '',
-    pdf_path TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    pages TEXT NOT NULL,
-    note TEXT NOT NULL DEFAULT '',
-    updated_at TEXT NOT NULL
-);
-"""
+from appliance.station import schema
 
 
 class DocState(enum.StrEnum):
@@ -67,6 +38,7 @@ class Batch(msgspec.Struct, kw_only=True, frozen=True):
     total: int
     message: str
     pages_captured: int
+    operator: str = ""
     started_at: str
     finished_at: str | None
 
@@ -99,7 +71,7 @@ class StationStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(_SCHEMA)
+            schema.create(conn)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -118,12 +90,48 @@ class StationStore:
 
     # Batches ------------------------------------------------------------------------
 
-    def add_batch(self, batch_id: str, profile: str, source: str) -> None:
+    def add_batch(
+        self, batch_id: str, profile: str, source: str, operator: str = ""
+    ) -> None:
         self.execute(
-            "INSERT INTO batches (id, profile, source, state, started_at)"
-            " VALUES (?, ?, ?, 'running', ?)",
-            (batch_id, profile, source, now()),
+            "INSERT INTO batches (id, profile, source, state, operator, started_at)"
+            " VALUES (?, ?, ?, 'running', ?, ?)",
+            (batch_id, profile, source, operator, now()),
         )
+
+    def pause_batch(self, batch_id: str, *, message: str, pages: int) -> None:
+        """The scanner stopped or waits for the next sheet; pages stay captured."""
+        self.execute(
+            "UPDATE batches SET state = 'paused', message = ?, pages_captured = ?"
+            " WHERE id = ? AND state = 'running'",
+            (message, pages, batch_id),
+        )
+
+    def claim_paused(self, batch_id: str) -> bool:
+        """A paused batch runs again; ``False`` if it was not paused."""
+        return (
+            self.execute(
+                "UPDATE batches SET state = 'running', message = '' WHERE id = ?"
+                " AND state = 'paused'",
+                (batch_id,),
+            )
+            == 1
+        )
+
+    def add_captured(self, batch_id: str, pages: list[Page]) -> None:
+        with self._connect() as conn:
+            conn.executemany(
+                "INSERT INTO captured (batch_id, number, page) VALUES (?, ?, ?)",
+                [(batch_id, p.number, msgspec.json.encode(p).decode()) for p in pages],
+            )
+
+    def captured(self, batch_id: str) -> list[Page]:
+        """The pages scanned so far for a scanner batch, in page order."""
+        rows = self._query(
+            "SELECT page FROM captured WHERE batch_id = ? ORDER BY number",
+            (batch_id,),
+        )
+        return [msgspec.json.decode(row["page"], type=Page) for row in rows]
 
     def progress(self, batch_id: str, stage: str, done: int, total: int) -> None:
         self.execute(
@@ -156,7 +164,16 @@ class StationStore:
         return msgspec.convert(dict(rows[0]), Batch) if rows else None
 
     def fail_interrupted(self) -> None:
-        """Batches left running by a crash: marked failed, their pages kept."""
+        """Batches left running by a crash: a scanner batch that has no documents
+        yet waits to go on (its pages are recorded); any other is marked failed,
+        its pages kept."""
+        self.execute(
+            "UPDATE batches SET state = 'paused', pages_captured = (SELECT count(*)"
+            " FROM captured c WHERE c.batch_id = batches.id), message ="
+            " 'Unterbrochen (Neustart der Station). Bitte weiter scannen oder den"
+            " Stapel abschließen.' WHERE state = 'running' AND source = 'scanner'"
+            " AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.batch_id = batches.id)"
+        )
         self.execute(
             "UPDATE batches SET state = 'failed', finished_at = ?, message ="
             " 'Unterbrochen (Neustart der Station). Die Dateien liegen weiter im"
@@ -216,6 +233,16 @@ class StationStore:
                 doc_id,
             ),
         )
+
+    def pages_sent_from_interrupted(self) -> dict[str, str]:
+        """Capture hash -> batch of each page already committed from a batch that
+        was interrupted: a later batch reads the same input files again."""
+        rows = self._query(
+            "SELECT json_extract(p.value, '$.raw_sha256') AS raw, d.batch_id"
+            " FROM documents d JOIN batches b ON b.id = d.batch_id,"
+            " json_each(d.pages) p WHERE d.state = 'committed' AND b.state = 'failed'"
+        )
+        return {str(row["raw"]): str(row["batch_id"]) for row in rows}
 
     def set_state(self, doc_id: int, state: DocState, note: str = "") -> None:
         self.execute(

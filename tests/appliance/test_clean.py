@@ -104,6 +104,20 @@ def test_a_page_with_one_short_line_is_not_blank(tmp_path: Path) -> None:
     assert not clean_page(_page(raw), SETTINGS, tmp_path).blank
 
 
+def test_a_page_covered_by_a_checkerboard_is_not_blank(tmp_path: Path) -> None:
+    """GIVEN a page covered edge to edge by a checkerboard of 10 mm squares (what
+    the SANE test device's "Grid" picture delivers; its black squares touch at the
+    corners, so they form one mark taller than any glyph)
+    WHEN it is cleaned
+    THEN it is not taken for blank and dropped: half of it is ink."""
+    mm = 150 / 25.4
+    y, x = np.mgrid[0 : round(200 * mm), 0 : round(200 * mm)]
+    board = np.where(((x // round(10 * mm)) + (y // round(10 * mm))) % 2, 255, 0)
+    raw = tmp_path / "checkerboard-10mm-150dpi.png"
+    Image.fromarray(board.astype(np.uint8)).save(raw, dpi=(150, 150))
+    assert not clean_page(_page(raw), SETTINGS, tmp_path).blank
+
+
 def test_lineart_profile_archives_one_bit_g4(tmp_path: Path) -> None:
     """GIVEN the line-art profile
     WHEN a grey scan is cleaned

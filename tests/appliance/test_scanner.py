@@ -90,6 +90,82 @@ def test_resume_continues_numbering(make_job: MakeJob) -> None:
     assert len({p.raw_path for p in first.pages + second.pages}) == 5
 
 
+@pytest.mark.timeout(60)
+def test_a_flatbed_without_a_page_count_scans_one_sheet(make_job: MakeJob) -> None:
+    """GIVEN the test device's flatbed and no page count (a station batch)
+    WHEN a scan is started
+    THEN it returns after one sheet, reporting it as captured page 1 of a batch
+    whose size nobody knows (scanimage would otherwise scan the glass again and
+    again, and the station page said "Seite 0 von 0" until it timed out)."""
+    seen: list[tuple[str, int, int]] = []
+    job = make_job(
+        PipelineSettings(
+            profile=ScanProfile(resolution=75, paper="scan-area", source="flatbed")
+        )
+    )
+    job.progress = lambda stage, done, total: seen.append((stage, done, total))
+    outcome = capture_scanner(job, "test")
+    assert (outcome.stopped, [p.number for p in outcome.pages]) == (None, [1])
+    assert seen[0] == ("capture", 0, 0)
+    assert seen[-1] == ("capture", 1, 0)
+
+
+JAM_WITH_SIGPIPE = """Scanning 1 page, incrementing by 1, numbering from 3
+Scanning page 3
+scanimage: sane_read: Scanner cover is open
+Scanned page 3. (scanner status = 8)
+Batch terminated, 1 page scanned
+scanimage: received signal 13
+scanimage: trying to stop scanner
+scanimage: received signal 13
+scanimage: aborting
+"""
+
+TWO_GOOD_PAGES = """Scanning page 1
+Scanned page 1. (scanner status = 5)
+Scanning page 2
+Scanned page 2. (scanner status = 5)
+Batch terminated, 2 pages scanned
+"""
+
+
+@pytest.mark.parametrize(
+    ("code", "stderr", "expected"),
+    [
+        (0, JAM_WITH_SIGPIPE, "cover-open"),  # exit code lost to SIGPIPE
+        (-9, JAM_WITH_SIGPIPE, "cover-open"),  # killed while hanging in clean-up
+        (-9, TWO_GOOD_PAGES, None),  # killed after a complete batch
+        (0, TWO_GOOD_PAGES, None),
+        (6, "scanimage: sane_read: Document feeder jammed", "paper-jam"),
+        (-9, "Scanning page 1\n", "scanner-error"),  # killed mid-page
+    ],
+)
+def test_the_stop_reason_comes_from_scanimages_report(
+    code: int, stderr: str, expected: str | None
+) -> None:
+    """GIVEN what scanimage 1.1 wrote to stderr (taken from the SANE test device:
+    after a device error its clean-up can die of SIGPIPE and exit 0, or hang)
+    WHEN the wrapper decides why the scanner stopped
+    THEN the status of the last page decides when the exit code does not tell."""
+    stop = scanimage._stop_reason(code, stderr)
+    assert (stop.code if stop else None) == expected
+
+
+def test_an_open_cover_is_reported_every_time(make_job: MakeJob) -> None:
+    """GIVEN the test device's flatbed reporting an open cover
+    WHEN it is asked for a sheet ten times
+    THEN each time the scan stops with "cover-open" and no page (before the fix
+    about one scan in twenty came back as a normal end or hung)."""
+    job = make_job(
+        PipelineSettings(
+            profile=ScanProfile(resolution=75, paper="scan-area", source="flatbed")
+        )
+    )
+    fault = ["--read-return-value=SANE_STATUS_COVER_OPEN"]
+    stops = [capture_scanner(job, "test", extra_options=fault) for _ in range(10)]
+    assert {(s.stopped, len(s.pages)) for s in stops} == {("cover-open", 0)}
+
+
 def test_missing_device_is_reported(make_job: MakeJob) -> None:
     """GIVEN a device name that does not exist (scanner unplugged)
     WHEN a batch is started

@@ -115,6 +115,7 @@ def station_folder(
     auto_commit: bool = True,
     scanner: str = "",
     port: int = 8080,
+    deliver: bool = True,
 ) -> Path:
     """A station folder with settings, rules, an input folder, a token file and
     the operator account of ``login.py``."""
@@ -136,6 +137,7 @@ input_folder = "eingang"
 scanner = "{scanner}"
 operator = "Frau Beispiel"
 auto_commit = {str(auto_commit).lower()}
+deliver = {str(deliver).lower()}
 
 [[profiles]]
 name = "Brief 150 dpi"
@@ -149,6 +151,7 @@ name = "Flachbett"
 resolution = {DPI}
 mode = "gray"
 source = "flatbed"
+paper = "scan-area"
 
 [pipeline]
 appliance_id = "scanstation-test"

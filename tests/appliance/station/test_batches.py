@@ -88,3 +88,21 @@ def test_an_empty_input_folder_and_a_second_batch_are_refused(
         station.start_batch("Brief 150 dpi", "scanner")
     with pytest.raises(ApplianceError, match="nicht eingerichtet"):
         station.start_batch("Unbekannt", "folder")
+
+
+def test_the_work_folder_goes_once_no_document_of_the_batch_can_change(
+    make_station: MakeStation,
+) -> None:
+    """GIVEN a finished batch with two committed documents and one waiting for a
+    person (its pages can still be edited, so its work folder is needed)
+    WHEN the person deletes the waiting one
+    THEN the batch's work folder (several MiB per page) is removed."""
+    from appliance.station.actions import delete_document
+
+    station = make_station()
+    batch_id = run_batch(station)
+    work = station.data / "work" / batch_id
+    assert any(work.iterdir())
+    [waiting] = station.store.documents(batch_id=batch_id, state=DocState.OPEN)
+    delete_document(station, waiting.id)
+    assert not work.exists()
