@@ -27,6 +27,7 @@ from appliance.ocr import ocr_page
 from appliance.pages import BatchResult, Page, Rejected
 from appliance.separate import separate
 from appliance.settings import PipelineSettings
+from appliance.space import require_space
 
 
 def run_batch(sources: Sequence[Path], job: JobContext) -> BatchResult:
@@ -105,6 +106,7 @@ def _needs_text(page: Page, settings: PipelineSettings) -> bool:
 
 def clean_and_read(page: Page, settings: PipelineSettings, work_dir: Path) -> Page:
     """Cleanup and barcodes of one page, in a worker process."""
+    require_space(work_dir, settings.min_free_bytes)
     page = clean_page(page, settings, work_dir)
     grey = cv2.imread(page.archive_path, cv2.IMREAD_GRAYSCALE)
     if grey is None:

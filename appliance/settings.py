@@ -84,5 +84,7 @@ class PipelineSettings(
     ocr_workers: Annotated[int, Meta(ge=0, le=64)] = 0  # 0: one per CPU core
     ocr_timeout_seconds: Annotated[float, Meta(gt=0)] = 300.0
     max_megapixels: Annotated[int, Meta(ge=1)] = 150
+    # a batch stops (``appliance.space.DiskFull``) rather than leave less free
+    min_free_bytes: Annotated[int, Meta(ge=0)] = 64 * 1024 * 1024
     low_confidence: Annotated[float, Meta(ge=0, le=100)] = 60.0
     keep_work: bool = False

@@ -188,9 +188,10 @@ def deliver_due(
 ) -> list[Outcome]:
     """Send every document that is due now (at most ``limit``)."""
     lease = settings.timeout_seconds * 2 + 5
+    horizon = max(lease, settings.backoff_cap) + 60  # beyond: the clock went back
     return [
         deliver_one(outbox, intake, entry, settings, rng)
-        for entry in outbox.claim_due(limit, lease)
+        for entry in outbox.claim_due(limit, lease, horizon)
     ]
 
 

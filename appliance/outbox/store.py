@@ -206,20 +206,25 @@ class Outbox:
 
     # Delivery bookkeeping -----------------------------------------------------------
 
-    def claim_due(self, limit: int, lease_seconds: float) -> list[Entry]:
+    def claim_due(
+        self, limit: int, lease_seconds: float, horizon: float = float("inf")
+    ) -> list[Entry]:
         """Pending documents whose time has come, each leased to this caller.
 
         The lease moves ``next_attempt_at`` forward so that a second deliverer does
         not send the same document at the same time; if this one dies, the lease
-        runs out and the document is due again.
+        runs out and the document is due again. A document scheduled more than
+        ``horizon`` seconds ahead (longer than any backoff or lease) was scheduled
+        before the wall clock was set back, and is due now.
         """
         now = self.clock()
         claimed: list[Entry] = []
         with self._transaction() as conn:
             rows = conn.execute(
                 "SELECT * FROM documents WHERE state = 'pending'"
-                " AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
-                (now, limit),
+                " AND (next_attempt_at <= ? OR next_attempt_at > ?)"
+                " ORDER BY next_attempt_at LIMIT ?",
+                (now, now + horizon, limit),
             ).fetchall()
             for row in rows:
                 conn.execute(

@@ -57,6 +57,23 @@ def test_a_claimed_document_is_not_handed_out_twice(
     assert len(later.claim_due(10, lease_seconds=60)) == 3
 
 
+def test_a_retry_scheduled_before_the_clock_was_set_back_is_due_at_once(
+    tmp_path: Path,
+) -> None:
+    """GIVEN a document whose retry was scheduled 5 s ahead while the wall clock
+    was two hours fast
+    WHEN the clock is set right and a deliverer claims with a 1000 s horizon
+    THEN the document is due now, not in two hours; without a horizon it is not."""
+    fast = Outbox(tmp_path / "outbox", clock=lambda: 1_000_000.0 + 7200)
+    [pdf] = write_pdfs(tmp_path / "pdfs", 1)
+    fast.commit(pdf, metadata_for(pdf))
+    [entry] = fast.claim_due(10, 30)
+    fast.mark_failed(entry.sha256, "Marktplatz antwortet 503", 5)
+    right = Outbox(tmp_path / "outbox", clock=lambda: 1_000_000.0)
+    assert right.claim_due(10, 30) == []
+    assert [e.sha256 for e in right.claim_due(10, 30, horizon=1000)] == [entry.sha256]
+
+
 def test_dead_letters_keep_their_reason_and_can_be_retried(
     outbox: Outbox, tmp_path: Path
 ) -> None:
