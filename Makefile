@@ -20,7 +20,7 @@ test: bootstrap  ## Run the test suite
 check:  ## Everything CI runs: lint, types, tests
 	./scripts/test
 
-demo:  ## Run the marketplace with the demo catalog on http://127.0.0.1:8000
+demo:  ## Run the whole flow (marketplace, receivers, scan station; docs/demo.md)
 	./scripts/demo
 
 .PHONY: help bootstrap lint type test check demo

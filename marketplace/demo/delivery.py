@@ -20,7 +20,7 @@ from marketplace.contracts.schemas import Action, ContractRequest
 from marketplace.db import Database
 from marketplace.delivery import enqueue, service
 from marketplace.delivery.schemas import EnvironmentName, Kind, RouteIn, SubmissionIn
-from marketplace.demo.receivers import DEMO, fitconnect_url, url
+from marketplace.demo.receivers import DEFAULT_PORTS, DEMO, Ports, fitconnect_url, url
 from marketplace.identity import repository as identity_repository
 from marketplace.identity.schemas import Principal
 from marketplace.subscriptions import service as subscriptions
@@ -32,10 +32,10 @@ LEIKA = "99990000001000"  # Bewohnerparkausweis – digital (Lecos)
 HAPPY_PATH = (Action.OFFER, Action.SIGN, Action.COUNTERSIGN, Action.ACTIVATE)
 
 
-async def seed_delivery(db: Database) -> str:
+async def seed_delivery(db: Database, ports: Ports = DEFAULT_PORTS) -> str:
     """Create the demo subscription, its routes and submissions (once)."""
-    dresden = await _principal(db, "dresden-einkauf")
-    lecos = await _principal(db, "lecos-admin")
+    dresden = await principal(db, "dresden-einkauf")
+    lecos = await principal(db, "lecos-admin")
     if dresden is None or lecos is None:
         return "Zustelldemo: Demo-Zugänge fehlen."
     known = {s.id for s in await subscriptions.subscriptions(db, dresden)}
@@ -49,13 +49,13 @@ async def seed_delivery(db: Database) -> str:
         SubscriptionIn(
             contract_id=contract_id,
             environment=Environment.PRODUCTION,
-            endpoint_url=url("webhook", "/eingang"),
+            endpoint_url=url("webhook", "/eingang", ports),
             fachverfahren="OK.VERKEHR (Demo)",
         ),
     )
     root = db.path.parent / "ablage"
     (root / "dresden-dms").mkdir(parents=True, exist_ok=True)  # the DMS import reads it
-    for route in routes(root):
+    for route in routes(root, ports):
         await service.add_route(db, dresden, SUBSCRIPTION, route, root)
     for number in range(1, 4):
         await enqueue.submit(db, lecos, SUBSCRIPTION, _submission(number))
@@ -63,7 +63,7 @@ async def seed_delivery(db: Database) -> str:
     return f"Zustelldemo: Abonnement {SUBSCRIPTION} mit 5 Routen und 3 Einreichungen."
 
 
-def routes(root: Path) -> list[RouteIn]:
+def routes(root: Path, ports: Ports = DEFAULT_PORTS) -> list[RouteIn]:
     def route(
         name: str, env: EnvironmentName, kind: Kind, settings: dict[str, Any]
     ) -> RouteIn:
@@ -71,19 +71,25 @@ def routes(root: Path) -> list[RouteIn]:
 
     return [
         route(
-            "Fachverfahren (FIT-Connect)", "production", "fitconnect", fitconnect_url()
+            "Fachverfahren (FIT-Connect)",
+            "production",
+            "fitconnect",
+            fitconnect_url(ports),
         ),
         route(
             "E-Akte (xdomea)",
             "production",
             "xdomea",
-            {"url": url("eakte", "/xdomea/nachrichten")},
+            {"url": url("eakte", "/xdomea/nachrichten", ports)},
         ),
         route(
             "Gewerbeamt (Webhook)",
             "production",
             "webhook",
-            {"url": url("webhook", "/eingang"), "secret": DEMO["webhook_secret"]},
+            {
+                "url": url("webhook", "/eingang", ports),
+                "secret": DEMO["webhook_secret"],
+            },
         ),
         route(
             "DMS-Nachtimport (Ablage)",
@@ -95,29 +101,49 @@ def routes(root: Path) -> list[RouteIn]:
             "Testsystem (Webhook)",
             "test",
             "webhook",
-            {"url": url("webhook", "/eingang"), "secret": DEMO["webhook_secret"]},
+            {
+                "url": url("webhook", "/eingang", ports),
+                "secret": DEMO["webhook_secret"],
+            },
         ),
     ]
 
 
-async def _principal(db: Database, login: str) -> Principal | None:
+async def principal(db: Database, login: str) -> Principal | None:
+    """The demo account's principal, or None when it is missing."""
     async with db.read() as conn:
         found = await identity_repository.password_hash_for(conn, login)
     return found[0] if found else None
 
 
+_principal = principal  # older name, still imported by tests
+
+
 async def _active_contract(db: Database, dresden: Principal, lecos: Principal) -> int:
+    return await active_contract(db, dresden, lecos, provider_id="lecos", leika=LEIKA)
+
+
+async def active_contract(
+    db: Database,
+    buyer: Principal,
+    provider_side: Principal,
+    *,
+    provider_id: str,
+    leika: str,
+) -> int:
+    """An active contract of the buyer's municipality for the provider's offer of
+    the service; ``provider_side`` is the provider's admin or the operator."""
     async with db.read() as conn:
-        service_id = await catalog_repository.service_id_for_leika(conn, LEIKA)
+        service_id = await catalog_repository.service_id_for_leika(conn, leika)
     [offer] = await catalog.offers(
-        db, lecos, provider_id="lecos", service_id=service_id
+        db, provider_side, provider_id=provider_id, service_id=service_id
     )
     assert offer.current is not None
     found = await contracts.request_contract(
-        db, dresden, ContractRequest(offer_version_id=offer.current.id)
+        db, buyer, ContractRequest(offer_version_id=offer.current.id)
     )
     for action in HAPPY_PATH:
-        for actor in (dresden, lecos):
+        for actor in (buyer, provider_side):
             if action in contracts.allowed_actions(found, actor):
                 found = await contracts.transition(
                     db, actor, found.id, action, found.text_sha256

@@ -1,0 +1,153 @@
+"""What became of the scanned documents in the marketplace, and what the
+receivers stored: read-only SQL (the only SQL of the flow) on the marketplace's
+SQLite file or PostgreSQL database; the marketplace's own API has no view from a
+document's hash to its submission and delivery jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import msgspec
+
+
+class Job(msgspec.Struct, kw_only=True, frozen=True):
+    """One delivery job of a submission: a route and how it went."""
+
+    route: str
+    kind: str
+    state: str  # pending | in_flight | delivered | dead
+    idempotency_key: str
+    reference: str | None  # the receiver's receipt reference
+    reason: str | None
+
+
+class Scanned(msgspec.Struct, kw_only=True, frozen=True):
+    """A scanned document's submission in the marketplace."""
+
+    sha256: str
+    submission_id: str
+    subscription_id: str | None
+    undeliverable_reason: str | None
+    sender: str | None  # the station (device signature) or account that sent it
+    device: bool  # signed with an enrolled station's device key
+    jobs: list[Job]
+
+
+_SQL = """
+SELECT s.intake_sha256, s.id, s.subscription_id, s.undeliverable_reason,
+       {sender}, {device},
+       r.name, r.kind, o.state, o.idempotency_key, o.receipt, o.last_reason
+FROM delivery_submissions s
+LEFT JOIN intake_documents i
+    ON i.municipality_ags = s.municipality_ags AND i.sha256 = s.intake_sha256
+LEFT JOIN users u ON u.id = i.sender_user_id
+{fleet}
+LEFT JOIN delivery_outbox o ON o.submission_id = s.id
+LEFT JOIN delivery_routes r ON r.id = o.route_id
+WHERE s.municipality_ags = {ags} AND s.intake_sha256 IS NOT NULL
+ORDER BY s.created_at, o.id
+"""
+_SQLITE = _SQL.format(
+    sender="COALESCE(a.name, u.login)",
+    device="a.name IS NOT NULL",
+    fleet="LEFT JOIN fleet_appliances a ON a.id = i.sender_appliance_id",
+    ags="?",
+)
+# The fleet's tables are not on PostgreSQL yet: senders are accounts there.
+_POSTGRES = _SQL.format(sender="u.login", device="FALSE", fleet="", ags="$1")
+
+
+def scanned(db_path: Path, ags: str, database_url: str = "") -> dict[str, Scanned]:
+    """Every scanned document of the municipality by SHA-256."""
+    rows = (
+        _postgres_rows(database_url, ags)
+        if database_url
+        else _sqlite_rows(db_path, ags)
+    )
+    found: dict[str, Scanned] = {}
+    for row in rows:
+        sha, sub_id, subscription, reason, sender, device = row[:6]
+        entry = found.setdefault(
+            sha,
+            Scanned(
+                sha256=sha,
+                submission_id=sub_id,
+                subscription_id=subscription,
+                undeliverable_reason=reason,
+                sender=sender,
+                device=bool(device),
+                jobs=[],
+            ),
+        )
+        if row[6] is not None:
+            entry.jobs.append(_job(*row[6:]))
+    return found
+
+
+def _sqlite_rows(db_path: Path, ags: str) -> list[tuple[Any, ...]]:
+    uri = f"file:{db_path.resolve()}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True, timeout=10)) as conn:
+        return conn.execute(_SQLITE, (ags,)).fetchall()
+
+
+def _postgres_rows(url: str, ags: str) -> list[tuple[Any, ...]]:
+    async def fetch() -> list[tuple[Any, ...]]:
+        conn = await asyncpg.connect(url)
+        try:
+            return [tuple(row) for row in await conn.fetch(_POSTGRES, ags)]
+        finally:
+            await conn.close()
+
+    return asyncio.run(fetch())
+
+
+def _job(
+    route: str, kind: str, state: str, key: str, receipt: str | None, why: str | None
+) -> Job:
+    return Job(
+        route=route,
+        kind=kind,
+        state=state,
+        idempotency_key=key,
+        reference=json.loads(receipt).get("reference") if receipt else None,
+        reason=why,
+    )
+
+
+class Stored(msgspec.Struct, kw_only=True, frozen=True):
+    """What one receiver stored: idempotency key -> copies received."""
+
+    name: str
+    keys: dict[str, int]
+
+
+def receivers(receivers_data: Path, ablage: Path) -> list[Stored]:
+    """The receivers' own records: the inboxes of the three reference receivers
+    (one row per idempotency key, ``copies`` counts repeats) and the drop
+    folders (one folder per key; a repeat finds it and writes nothing)."""
+    found = [
+        Stored(name=name, keys=_inbox(receivers_data / kind / "inbox.sqlite3"))
+        for kind, name in (
+            ("fitconnect", "FIT-Connect"),
+            ("eakte", "E-Akte"),
+            ("webhook", "Webhook"),
+        )
+    ]
+    folders = [p for p in ablage.glob("*/*") if p.is_dir() and p.name[0] != "."]
+    found.append(Stored(name="DMS-Ablage", keys={p.name: 1 for p in folders}))
+    return found
+
+
+def _inbox(path: Path) -> dict[str, int]:
+    if not path.exists():
+        return {}
+    uri = f"file:{path.resolve()}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True, timeout=10)) as conn:
+        rows = conn.execute("SELECT key, copies FROM received").fetchall()
+    return dict(rows)

@@ -1,0 +1,49 @@
+"""Preparing the marketplace for the flow: idempotent seeding, Dresden's
+subscriptions for the sample mail, and a station credential that must belong to
+this database's station."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from appliance.enrolment import CREDENTIAL_FILE, Credential
+from marketplace.demo.flow import FlowConfig
+from marketplace.demo.flow.prepare import prepare_marketplace
+from marketplace.demo.mail import MAIL_SERVICES
+from marketplace.identity import secrets
+
+
+async def test_seeding_twice_adds_nothing_and_a_stale_credential_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN an empty state folder
+    WHEN the marketplace is prepared, a credential of another database's station
+    is put into the station's folder, and it is prepared again
+    THEN the first run created the four sample-mail subscriptions and issued an
+    enrolment token; the second created none, removed the stale credential and
+    issued a new token (the station enrols again instead of signing with a key
+    this marketplace does not know)."""
+    monkeypatch.setattr(secrets, "_N", 2**8)
+    config = FlowConfig(var=tmp_path)
+    notes, token = await prepare_marketplace(config)
+    assert f"{len(MAIL_SERVICES)} Abonnements" in notes[2]
+    assert token is not None
+    config.credential_dir.mkdir(parents=True)
+    stale = Credential(
+        appliance_id=999,
+        name="scanstation-dresden",
+        municipality_ags="14612000",
+        marketplace_url=config.marketplace_url,
+        key_fingerprint="SHA256:stale",
+        enrolled_at="2026-01-01T00:00:00+00:00",
+    )
+    (config.credential_dir / CREDENTIAL_FILE).write_bytes(msgspec.json.encode(stale))
+    notes, again = await prepare_marketplace(config)
+    assert "0 Abonnements" in notes[2]
+    assert "besteht bereits" in notes[1]
+    assert again is not None
+    assert again != token
+    assert not config.credential_dir.exists()
