@@ -24,13 +24,14 @@ from marketplace.costs.routes import router as costs_router
 from marketplace.db import database_for
 from marketplace.delivery.engine import DeliveryEngine
 from marketplace.delivery.routes import router as delivery_router
-from marketplace.dependencies import provide_db, provide_principal
+from marketplace.dependencies import provide_db, provide_documents, provide_principal
 from marketplace.federation.routes import router as federation_router
 from marketplace.federation.runtime import Federation
 from marketplace.fleet.routes import router as fleet_router
 from marketplace.health import health
 from marketplace.identity.routes import router as identity_router
 from marketplace.intake.routes import router as intake_router
+from marketplace.objectstore import object_store_for
 from marketplace.openapi import document_problems
 from marketplace.problems import EXCEPTION_HANDLERS
 from marketplace.settings import Settings
@@ -60,13 +61,13 @@ def _path(kind: type, value: object) -> object:
 
 def create_app(settings: Settings) -> Litestar:
     database = database_for(settings)
+    documents = object_store_for(settings)
     federation = Federation(settings)
-    delivery = DeliveryEngine(settings)
+    delivery = DeliveryEngine(settings, documents)
 
     async def open_database() -> None:
         await database.open()
-        if not settings.database_url:  # federation is not on PostgreSQL yet
-            await federation.start(database)
+        await federation.start(database)
         if settings.deliver:
             await delivery.start(database)
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings) -> Litestar:
         await delivery.stop()
         await federation.stop()
         await database.close()
+        await documents.close()
 
     app = Litestar(
         route_handlers=[
@@ -98,6 +100,7 @@ def create_app(settings: Settings) -> Litestar:
         state=State(
             {
                 "db": database,
+                "documents": documents,
                 "settings": settings,
                 "federation": federation,
                 "delivery": delivery,
@@ -105,6 +108,7 @@ def create_app(settings: Settings) -> Litestar:
         ),
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
+            "documents": Provide(provide_documents, sync_to_thread=False),
             "principal": Provide(provide_principal),
         },
         on_startup=[open_database],

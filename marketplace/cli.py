@@ -19,6 +19,7 @@ from marketplace.errors import MarketplaceError
 from marketplace.federation import cli as federation_cli
 from marketplace.identity import service as identity
 from marketplace.identity.schemas import Principal, Role
+from marketplace.objectstore import StoreUnavailable, object_store_for
 from marketplace.settings import Settings
 
 log = logging.getLogger("marketplace")
@@ -32,7 +33,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--database-url",
         help="postgresql://user@host:port/name: share one PostgreSQL database between"
-        " several marketplace processes; --db's folder still holds the documents",
+        " several marketplace processes; --db's folder still holds the documents"
+        " unless --object-store",
+    )
+    parser.add_argument(
+        "--object-store",
+        help="s3://bucket/prefix?endpoint=http://host:port&region=...: document"
+        " bodies in an S3-compatible store; credentials from MARKETPLACE_S3_ACCESS_KEY"
+        " and MARKETPLACE_S3_SECRET_KEY (or AWS_ACCESS_KEY_ID and"
+        " AWS_SECRET_ACCESS_KEY). Default: the folder of --db",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -92,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ,
         db_path=args.db,
         database_url=args.database_url,
+        object_store=args.object_store,
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         debug=getattr(args, "debug", None) or None,
@@ -100,11 +110,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(settings, seed_demo=args.seed_demo, workers=args.workers)
-        if args.command in federation_cli.COMMANDS and settings.database_url:
-            raise MarketplaceError(
-                "Föderation ist im PostgreSQL-Betrieb noch nicht verfügbar "
-                "(docs/operations.md)."
-            )
         if args.command in federation_cli.COMMANDS:
             return asyncio.run(federation_cli.run(args, settings))
         return asyncio.run(_run_command(args, settings))
@@ -150,6 +155,7 @@ def _serve(settings: Settings, *, seed_demo: bool, workers: int) -> int:
             "Mehrere Worker brauchen eine gemeinsame PostgreSQL-Datenbank "
             "(--database-url postgresql://...)."
         )
+    asyncio.run(_check_documents(settings))
     if seed_demo:
         asyncio.run(_seed_on_start(settings))
     level = "debug" if settings.debug else "info"
@@ -177,12 +183,31 @@ def _serve(settings: Settings, *, seed_demo: bool, workers: int) -> int:
     return 0
 
 
+async def _check_documents(settings: Settings) -> None:
+    """Refuse to start with a document store that refuses this node (wrong
+    credentials, no bucket); one that does not answer yet only gets a warning:
+    uploads are answered 503 (and retried by the senders) until it is back."""
+    documents = object_store_for(settings)
+    try:
+        await documents.check()
+    except StoreUnavailable as exc:
+        if exc.reachable:
+            raise MarketplaceError(f"{exc.cause} Dokumentablage: {documents}") from exc
+        log.warning("document store %s not reachable yet (%s)", documents, exc.reason)
+    else:
+        log.info("document store: %s", documents)
+    finally:
+        await documents.close()
+
+
 async def _seed_on_start(settings: Settings) -> None:
     from marketplace.demo.delivery import seed_delivery
 
+    documents = object_store_for(settings)
     async with database_for(settings, connections=1) as db:
         print(await _seed_demo(db))
-        print(await seed_delivery(db))
+        print(await seed_delivery(db, documents=documents))
+    await documents.close()
 
 
 async def _seed_demo(db: Database) -> str:

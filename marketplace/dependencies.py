@@ -1,4 +1,4 @@
-"""App-wide dependencies: the database and the calling principal."""
+"""App-wide dependencies: the database, the document store and the calling principal."""
 
 from __future__ import annotations
 
@@ -10,17 +10,24 @@ from marketplace.db import Database
 from marketplace.errors import NotAuthenticated
 from marketplace.identity import service as identity
 from marketplace.identity.schemas import Principal
+from marketplace.objectstore import ObjectStore
 
 SESSION_COOKIE = "mp_session"
 
-# Handler parameter types: ``db: DB`` and ``principal: Caller``.
+# Handler parameter types: ``db: DB``, ``documents: Documents``, ``principal: Caller``.
 DB = NamedDependency[Database]
+Documents = NamedDependency[ObjectStore]
 Caller = NamedDependency[Principal | None]
 
 
 def provide_db(state: State) -> Database:
     database: Database = state.db
     return database
+
+
+def provide_documents(state: State) -> ObjectStore:
+    documents: ObjectStore = state.documents
+    return documents
 
 
 async def provide_principal(

@@ -13,8 +13,15 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
 
     db_path: Path = Path("var/marketplace.sqlite3")
     # scale-out mode (docs/operations.md): a postgresql:// URL instead of the SQLite
-    # file; the folder of ``db_path`` still holds the documents, shared by all workers
+    # file; the folder of ``db_path`` holds the documents unless ``object_store``
     database_url: str = ""
+    # document bodies: "" = the folder of ``db_path``; or an S3-compatible store,
+    # s3://bucket/prefix?endpoint=http://host:port&region=... (marketplace/objectstore)
+    object_store: str = ""
+    # its credentials (also from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY); never
+    # shown by ``repr``
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
     read_connections: int = 4
@@ -43,13 +50,26 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # drop folder routes may only write below this folder (default: <data>/ablage)
     delivery_folder_root: str = ""
 
+    def __repr__(self) -> str:
+        shown = {
+            f.name: "****" if f.name in _SECRETS else getattr(self, f.name)
+            for f in msgspec.structs.fields(self)
+        }
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], **overrides: object) -> Settings:
-        """Build settings from ``MARKETPLACE_*`` variables; explicit overrides win."""
+        """Build settings from ``MARKETPLACE_*`` variables; explicit overrides win.
+        S3 credentials also come from the AWS standard names."""
         values: dict[str, object] = {}
         for field in msgspec.structs.fields(cls):
             raw = environ.get(f"MARKETPLACE_{field.name.upper()}")
+            raw = raw if raw is not None else environ.get(_AWS.get(field.name, ""))
             if raw is not None:
                 values[field.name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
         return msgspec.convert(values, cls, strict=False)
+
+
+_SECRETS = frozenset({"csrf_secret", "s3_access_key", "s3_secret_key"})
+_AWS = {"s3_access_key": "AWS_ACCESS_KEY_ID", "s3_secret_key": "AWS_SECRET_ACCESS_KEY"}

@@ -33,6 +33,7 @@ from marketplace.delivery.breaker import Breakers
 from marketplace.delivery.outbox_repository import Claim
 from marketplace.delivery.pool import ConnectorPool
 from marketplace.delivery.schemas import Breaker
+from marketplace.objectstore import ObjectStore, object_store_for
 from marketplace.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,12 +73,15 @@ class DeliveryEngine:
     def __init__(
         self,
         settings: Settings,
+        documents: ObjectStore | None = None,
         *,
         clock: Callable[[], float] = time.time,
         backoff: Backoff | None = None,
         breakers: Breakers | None = None,
     ) -> None:
         self.settings = settings
+        # where the documents are read from (the app passes its own store)
+        self.documents = documents or object_store_for(settings)
         self.limits = Limits.from_settings(settings)
         self.clock = clock
         self.backoff = backoff or Backoff(
@@ -228,7 +232,7 @@ class DeliveryEngine:
             return job.refusal
         assert job.route is not None  # a job without route carries a refusal
         try:
-            submission = await outcomes.materialise(self._db, job)
+            submission = await outcomes.materialise(self.documents, job)
             connector = await self.pool.get(job.route)
             return await asyncio.wait_for(
                 connector.deliver(submission), timeout=self.limits.lease * 0.8

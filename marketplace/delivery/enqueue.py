@@ -1,25 +1,24 @@
 """Submissions into the outbox: online EfA submissions, test deliveries (probes)
 and scanned mail from the intake.
 
-A submission is stored once with its documents on disk, then gets one outbox row
+A submission is stored once with its documents in the document store
+(``marketplace.objectstore``), then gets one outbox row
 per route that may carry it, all in one transaction. A submission no route may
 carry is kept with the reason ("nicht zustellbar"), never dropped.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import msgspec
 
 from connectors.errors import InvalidSubmission
 from connectors.submission import Document, Metadata, Submission, verify_documents
 from marketplace.db import Connection, Database
-from marketplace.delivery import blobs, outbox_repository, repository, rules
+from marketplace.delivery import outbox_repository, repository, rules
 from marketplace.delivery.schemas import (
     DocumentRef,
     Envelope,
@@ -30,6 +29,7 @@ from marketplace.delivery.schemas import (
 from marketplace.delivery.service import own_subscription, stored_route
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.identity.schemas import Principal
+from marketplace.objectstore import ObjectStore, blob_key
 from marketplace.subscriptions.schemas import Subscription, SubscriptionState
 
 PROBE_SUBJECT = "Testzustellung des EfA-Marktplatzes – bitte nicht bearbeiten"
@@ -45,6 +45,7 @@ def _stamp() -> str:
 
 async def submit(
     db: Database,
+    documents: ObjectStore,
     principal: Principal | None,
     subscription_id: str,
     data: SubmissionIn,
@@ -61,7 +62,7 @@ async def submit(
     _check_online(found, leika, data)
     test = data.test or found.environment.value == "test"
     submission_id = new_id()
-    refs = await asyncio.to_thread(_store_documents, db.path, data)
+    refs = await _store_documents(documents, data)
     envelope = Envelope(
         submission_id=submission_id,
         test=test,
@@ -81,7 +82,11 @@ async def submit(
 
 
 async def probe(
-    db: Database, principal: Principal | None, subscription_id: str, route_id: int
+    db: Database,
+    documents: ObjectStore,
+    principal: Principal | None,
+    subscription_id: str,
+    route_id: int,
 ) -> SubmissionOut:
     """One-click Testzustellung: a synthetic submission flagged ``test`` to exactly
     this route, which the receiver recognises by the connector's test flag."""
@@ -94,9 +99,7 @@ async def probe(
     submission_id = new_id()
     content = _probe_pdf(submission_id, route.name)
     document = Document.from_bytes(content, filename="Testzustellung.pdf")
-    location = await asyncio.to_thread(
-        blobs.store, blobs.data_dir(db.path), document.sha256, content
-    )
+    location = await _store(documents, document, content)
     envelope = Envelope(
         submission_id=submission_id,
         test=True,
@@ -226,11 +229,22 @@ def _check_online(found: Subscription, leika: str | None, data: SubmissionIn) ->
         raise InvalidInput(str(exc)) from exc
 
 
-def _store_documents(db_path: Path, data: SubmissionIn) -> tuple[DocumentRef, ...]:
-    root = blobs.data_dir(db_path)
+async def _store_documents(
+    documents: ObjectStore, data: SubmissionIn
+) -> tuple[DocumentRef, ...]:
+    """Every document in the store before anything is queued (a store failure
+    refuses the submission with 503; nothing is queued, the sender retries)."""
     return tuple(
-        document_ref(d, blobs.store(root, d.sha256, d.content)) for d in data.documents
+        [document_ref(d, await _store(documents, d, d.content)) for d in data.documents]
     )
+
+
+async def _store(documents: ObjectStore, document: Document, content: bytes) -> str:
+    key = blob_key(document.sha256)
+    await documents.put(
+        key, content, sha256=document.sha256, content_type=document.media_type
+    )
+    return key
 
 
 def document_ref(document: Document, location: str) -> DocumentRef:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from connectors.submission import (
@@ -26,7 +25,6 @@ from marketplace.db import Connection
 from marketplace.delivery import repository
 from marketplace.delivery.enqueue import document_ref, enqueue_submission, new_id
 from marketplace.delivery.schemas import Envelope
-from marketplace.intake import storage
 from marketplace.intake.schemas import DocumentMetadata
 from marketplace.subscriptions import repository as subscriptions
 
@@ -36,7 +34,7 @@ UNKNOWN_LEIKA = "99000000000000"
 
 async def scanned_document(
     conn: Connection,
-    intake_root: Path,
+    location: str,
     *,
     ags: str,
     sha256: str,
@@ -44,13 +42,11 @@ async def scanned_document(
     metadata: DocumentMetadata,
     received_at: str,
 ) -> None:
-    """Enqueue a newly received scanned document (or record why it cannot go)."""
+    """Enqueue a newly received scanned document (or record why it cannot go);
+    ``location`` is its key in the document store."""
     now = datetime.now(UTC)
     chosen, reason = await match(conn, ags, metadata.leika_key, now)
     found = await subscriptions.get(conn, chosen, now.date()) if chosen else None
-    location = storage.document_path(intake_root, ags, sha256).relative_to(
-        intake_root.parent
-    )
     document = Document(
         document_id=f"scan-{sha256[:24]}",
         filename=metadata.filename,
@@ -72,7 +68,7 @@ async def scanned_document(
             subject=f"Gescannte Post ({metadata.page_count} Seite(n))",
         ),
         data=_identification_data(metadata),
-        documents=(document_ref(document, str(location)),),
+        documents=(document_ref(document, location),),
         transfer_note=_transfer_note(metadata, now),
     )
     routes = await repository.routes_of(conn, chosen) if chosen else []

@@ -3,23 +3,26 @@ documents, and record the outcome with its transfer log entry."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
 
-from connectors.errors import ConnectorError
 from connectors.results import Deferred, Delivered, DeliveryResult, Rejected
 from connectors.submission import Document, Submission
 from connectors.transferlog import entry_for
 from marketplace.db import Database
-from marketplace.delivery import blobs, outbox_repository, repository, rules
+from marketplace.delivery import outbox_repository, repository, rules
 from marketplace.delivery.outbox_repository import Claim
-from marketplace.delivery.schemas import Envelope, StoredRoute
+from marketplace.delivery.schemas import DocumentRef, Envelope, StoredRoute
+from marketplace.objectstore import (
+    ObjectCorrupt,
+    ObjectMissing,
+    ObjectStore,
+    StoreUnavailable,
+)
 
 if TYPE_CHECKING:
     from marketplace.delivery.engine import DeliveryEngine
@@ -29,9 +32,11 @@ _envelope = msgspec.json.Decoder(Envelope)
 
 
 class Refused(Exception):
-    """Internal: the submission cannot be built (document gone or altered)."""
+    """Internal: the submission cannot be built now. ``Rejected`` when a
+    document is gone or altered (no retry brings it back), ``Deferred`` when
+    the document store is unavailable (the bytes are safe, try again later)."""
 
-    def __init__(self, result: Rejected) -> None:
+    def __init__(self, result: Rejected | Deferred) -> None:
         super().__init__(result.reason)
         self.result = result
 
@@ -68,31 +73,28 @@ async def load(db: Database, claimed: Claim) -> Job:
     return Job(claimed, route, envelope, route.endpoint, checked)
 
 
-async def materialise(db: Database | None, job: Job) -> Submission:
-    """The submission with its document bytes, read from disk in a thread."""
-    assert db is not None
+async def materialise(documents: ObjectStore, job: Job) -> Submission:
+    """The submission with its document bytes from the store, each checked
+    against its SHA-256 (one submission's documents in memory at a time)."""
     assert job.envelope is not None
-    root = blobs.data_dir(db.path)
     try:
-        return await asyncio.to_thread(_build, root, job)
-    except ConnectorError as exc:
-        raise Refused(Rejected(reason=str(exc))) from exc
+        loaded = tuple([await _load(documents, ref) for ref in job.envelope.documents])
+    except (ObjectMissing, ObjectCorrupt) as exc:
+        raise Refused(Rejected(reason=exc.detail)) from exc
+    except StoreUnavailable as exc:
+        raise Refused(Deferred(retry_after=0, reason=exc.detail)) from exc
+    return as_submission(job.envelope, job.claim.idempotency_key, loaded)
 
 
-def _build(folder: Path, job: Job) -> Submission:
-    assert job.envelope is not None
-    documents = tuple(
-        Document(
-            document_id=ref.document_id,
-            filename=ref.filename,
-            media_type=ref.media_type,
-            sha256=ref.sha256,
-            size=ref.size,
-            content=blobs.load(folder, ref.location, ref.sha256, ref.size),
-        )
-        for ref in job.envelope.documents
+async def _load(documents: ObjectStore, ref: DocumentRef) -> Document:
+    return Document(
+        document_id=ref.document_id,
+        filename=ref.filename,
+        media_type=ref.media_type,
+        sha256=ref.sha256,
+        size=ref.size,
+        content=await documents.get(ref.location, sha256=ref.sha256),
     )
-    return as_submission(job.envelope, job.claim.idempotency_key, documents)
 
 
 def as_submission(

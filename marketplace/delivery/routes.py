@@ -26,7 +26,7 @@ from marketplace.delivery.schemas import (
     SubmissionOut,
     TransferLogPage,
 )
-from marketplace.dependencies import DB, Caller
+from marketplace.dependencies import DB, Caller, Documents
 from marketplace.params import Id
 from marketplace.settings import Settings
 from marketplace.subscriptions.routes import SubscriptionKey
@@ -98,12 +98,13 @@ async def change_route(
 )
 async def test_delivery(
     db: DB,
+    documents: Documents,
     principal: Caller,
     engine: Engine,
     subscription_id: SubscriptionKey,
     route_id: Id,
 ) -> SubmissionOut:
-    found = await enqueue.probe(db, principal, subscription_id, route_id)
+    found = await enqueue.probe(db, documents, principal, subscription_id, route_id)
     engine.wake()
     return found
 
@@ -116,12 +117,15 @@ async def test_delivery(
 )
 async def submit(
     db: DB,
+    documents: Documents,
     principal: Caller,
     engine: Engine,
     subscription_id: SubscriptionKey,
     data: JSONBody[SubmissionIn],
 ) -> Response[SubmissionOut]:
-    found, created = await enqueue.submit(db, principal, subscription_id, data)
+    found, created = await enqueue.submit(
+        db, documents, principal, subscription_id, data
+    )
     engine.wake()
     return Response(found, status_code=201 if created else 200)
 

@@ -23,6 +23,7 @@ from marketplace.delivery.schemas import EnvironmentName, Kind, RouteIn, Submiss
 from marketplace.demo.receivers import DEFAULT_PORTS, DEMO, Ports, fitconnect_url, url
 from marketplace.identity import repository as identity_repository
 from marketplace.identity.schemas import Principal
+from marketplace.objectstore import FileStore, ObjectStore
 from marketplace.subscriptions import service as subscriptions
 from marketplace.subscriptions.schemas import Environment, SubscriptionIn
 
@@ -32,8 +33,11 @@ LEIKA = "99990000001000"  # Bewohnerparkausweis – digital (Lecos)
 HAPPY_PATH = (Action.OFFER, Action.SIGN, Action.COUNTERSIGN, Action.ACTIVATE)
 
 
-async def seed_delivery(db: Database, ports: Ports = DEFAULT_PORTS) -> str:
-    """Create the demo subscription, its routes and submissions (once)."""
+async def seed_delivery(
+    db: Database, ports: Ports = DEFAULT_PORTS, documents: ObjectStore | None = None
+) -> str:
+    """Create the demo subscription, its routes and submissions (once); their
+    documents go to ``documents`` (default: the folder beside the database)."""
     dresden = await principal(db, "dresden-einkauf")
     lecos = await principal(db, "lecos-admin")
     if dresden is None or lecos is None:
@@ -58,7 +62,13 @@ async def seed_delivery(db: Database, ports: Ports = DEFAULT_PORTS) -> str:
     for route in routes(root, ports):
         await service.add_route(db, dresden, SUBSCRIPTION, route, root)
     for number in range(1, 4):
-        await enqueue.submit(db, lecos, SUBSCRIPTION, _submission(number))
+        await enqueue.submit(
+            db,
+            documents or FileStore(db.path.parent),
+            lecos,
+            SUBSCRIPTION,
+            _submission(number),
+        )
     log.info("demo delivery: subscription %s with routes and submissions", SUBSCRIPTION)
     return f"Zustelldemo: Abonnement {SUBSCRIPTION} mit 5 Routen und 3 Einreichungen."
 

@@ -27,6 +27,7 @@ from marketplace.demo.delivery import active_contract, principal
 from marketplace.demo.receivers import DEFAULT_PORTS, Ports, fitconnect_url, url
 from marketplace.identity import service as identity
 from marketplace.identity.schemas import Principal, Role
+from marketplace.objectstore import FileStore
 from marketplace.subscriptions import service as subscriptions
 from marketplace.subscriptions.schemas import Environment, SubscriptionIn
 
@@ -159,7 +160,10 @@ async def _subscribe(
         settings=route_settings(mail, root, ports),
     )
     await service.add_route(db, dresden, mail.subscription, route, root)
-    await enqueue.submit(db, provider, mail.subscription, online_submission(mail))
+    documents = FileStore(db.path.parent)  # the demo runs on the folder store
+    await enqueue.submit(
+        db, documents, provider, mail.subscription, online_submission(mail)
+    )
 
 
 def route_settings(mail: MailService, root: Path, ports: Ports) -> dict[str, Any]:

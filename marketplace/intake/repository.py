@@ -111,13 +111,3 @@ async def listing(conn: Connection, ags: str, limit: int) -> list[StoredDocument
         )
         for row in rows
     ]
-
-
-async def storage_path(conn: Connection, ags: str, sha256: str) -> str | None:
-    async with conn.execute(
-        "SELECT storage_path FROM intake_documents"
-        " WHERE municipality_ags = ? AND sha256 = ?",
-        (ags, sha256),
-    ) as cur:
-        row = await cur.fetchone()
-    return str(row[0]) if row else None

@@ -6,9 +6,8 @@ from typing import Annotated
 
 from litestar import Response, Router, get, put
 from litestar.params import JSONBody, PathParameter, QueryParameter
-from litestar.response import File
 
-from marketplace.dependencies import DB, Caller
+from marketplace.dependencies import DB, Caller, Documents
 from marketplace.fleet.auth import DEVICE_OR_PERSON, OptionalDevice
 from marketplace.intake import service
 from marketplace.intake.schemas import (
@@ -41,6 +40,7 @@ ForAgs = Annotated[
 )
 async def deliver_document(
     db: DB,
+    documents: Documents,
     principal: Caller,
     device: OptionalDevice,
     sha256: DocumentKey,
@@ -48,7 +48,9 @@ async def deliver_document(
     ags: ForAgs = None,
 ) -> Response[Receipt]:
     """A municipality account (bearer token) or an enrolled station (signed)."""
-    receipt = await service.receive(db, device or principal, sha256, data, ags=ags)
+    receipt = await service.receive(
+        db, documents, device or principal, sha256, data, ags=ags
+    )
     return Response(receipt, status_code=200 if receipt.duplicate else 201)
 
 
@@ -57,10 +59,17 @@ async def get_receipt(db: DB, principal: Caller, sha256: DocumentKey) -> Receipt
     return await service.receipt(db, principal, sha256)
 
 
-@get("/intake/documents/{sha256:str}/content", summary="Das eingelieferte PDF")
-async def get_content(db: DB, principal: Caller, sha256: DocumentKey) -> File:
-    path = await service.content(db, principal, sha256)
-    return File(path, media_type="application/pdf", filename=path.name)
+@get(
+    "/intake/documents/{sha256:str}/content",
+    summary="Das eingelieferte PDF",
+    media_type="application/pdf",
+)
+async def get_content(
+    db: DB, documents: Documents, principal: Caller, sha256: DocumentKey
+) -> Response[bytes]:
+    content = await service.content(db, documents, principal, sha256)
+    disposition = f'attachment; filename="{sha256}.pdf"'
+    return Response(content, headers={"Content-Disposition": disposition})
 
 
 @get("/intake/documents", summary="Eingegangene Dokumente der eigenen Kommune")

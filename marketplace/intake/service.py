@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import UTC, datetime
-from pathlib import Path
 
 from marketplace.db import Database
 from marketplace.delivery import intake_hook as delivery_hook
@@ -15,8 +14,9 @@ from marketplace.fleet.schemas import Device
 from marketplace.fleet.service import require_device_for
 from marketplace.identity.schemas import Principal, Role
 from marketplace.identity.service import require_role
-from marketplace.intake import repository, storage
+from marketplace.intake import repository
 from marketplace.intake.schemas import DocumentIn, Receipt, StoredDocument
+from marketplace.objectstore import ObjectStore, intake_key
 
 # Hashing a large PDF blocks for milliseconds; above this size it runs in a thread.
 _THREAD_HASH_BYTES = 256 * 1024
@@ -57,28 +57,29 @@ def authorise_sender(
     return Sender(account, account.municipality_ags)
 
 
-def intake_root(db: Database) -> Path:
-    """Documents are stored beside the database file, under ``intake/``."""
-    return db.path.parent / "intake"
-
-
 async def receive(
     db: Database,
+    documents: ObjectStore,
     caller: Principal | Device | None,
     sha256: str,
     document: DocumentIn,
     *,
     ags: str | None = None,
 ) -> Receipt:
-    """Store ``document`` under its hash, or count a repeated delivery."""
+    """Store ``document`` under its hash, or count a repeated delivery.
+
+    The body is in the document store before the row is committed; when the
+    store fails (``StoreUnavailable``, 503) nothing is recorded and the
+    appliance sends the document again later."""
     sender = authorise_sender(caller, ags)
     await _check_content(sha256, document.content)
     now = datetime.now(UTC).isoformat(timespec="milliseconds")
+    key = intake_key(sender.ags, sha256)
     async with db.read() as conn:
         known = await repository.find(conn, sender.ags, sha256)
     if known is None:
-        await asyncio.to_thread(
-            storage.store, intake_root(db), sender.ags, sha256, document.content
+        await documents.put(
+            key, document.content, sha256=sha256, content_type="application/pdf"
         )
     async with db.transaction() as conn:
         repeated = await repository.count_delivery(conn, sender.ags, sha256, now)
@@ -90,9 +91,7 @@ async def receive(
             sha256=sha256,
             receipt_id=f"EG-{sender.ags}-{sha256[:16]}",
             size_bytes=len(document.content),
-            storage_path=str(
-                storage.document_path(intake_root(db), sender.ags, sha256)
-            ),
+            storage_path=key,
             metadata=document.metadata,
             sender_user_id=sender.principal.user_id if sender.principal else None,
             sender_appliance_id=sender.device.appliance_id if sender.device else None,
@@ -101,7 +100,7 @@ async def receive(
         # Delivery into the Fachverfahren is committed together with the document.
         await delivery_hook.scanned_document(
             conn,
-            intake_root(db),
+            key,
             ags=sender.ags,
             sha256=sha256,
             size=len(document.content),
@@ -128,13 +127,16 @@ async def documents(
         return await repository.listing(conn, sender.ags, limit)
 
 
-async def content(db: Database, principal: Principal | None, sha256: str) -> Path:
+async def content(
+    db: Database, documents: ObjectStore, principal: Principal | None, sha256: str
+) -> bytes:
+    """The stored PDF, checked against its SHA-256 on the way out."""
     sender = authorise_sender(principal)
     async with db.read() as conn:
-        path = await repository.storage_path(conn, sender.ags, sha256)
-    if path is None:
+        found = await repository.find(conn, sender.ags, sha256)
+    if found is None:
         raise NotFound("Ein Dokument mit dieser Prüfsumme ist nicht eingegangen.")
-    return Path(path)
+    return await documents.get(intake_key(sender.ags, sha256), sha256=sha256)
 
 
 async def _check_content(sha256: str, content: bytes) -> None:

@@ -3,7 +3,6 @@ N stored submissions, for the engine tests and ``benchmarks/delivery.py``."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import time
 from datetime import UTC, datetime
@@ -12,10 +11,11 @@ from typing import Any
 
 from connectors.submission import Document, Metadata
 from marketplace.db import Database
-from marketplace.delivery import blobs, repository
+from marketplace.delivery import repository
 from marketplace.delivery.enqueue import document_ref, enqueue_submission, new_id
 from marketplace.delivery.rules import endpoint
 from marketplace.delivery.schemas import Envelope
+from marketplace.objectstore import FileStore, blob_key
 from marketplace.subscriptions import repository as subscriptions
 from tests.connectors import samples
 
@@ -42,7 +42,8 @@ async def prepare(path: Path) -> None:
 async def enqueue(
     db: Database, kind: str, settings: dict[str, Any], count: int, size: int
 ) -> float:
-    """N submissions with distinct documents stored on disk; returns seconds."""
+    """N submissions with distinct documents stored in the folder beside the
+    database (the engine's default store); returns seconds."""
     start = time.perf_counter()
     now = datetime.now(UTC).isoformat()
     async with db.transaction() as conn:
@@ -59,11 +60,14 @@ async def enqueue(
             },
             now,
         )
-    root = blobs.data_dir(db.path)
+    documents = FileStore(db.path.parent)
     for n in range(count):
         content = samples.fake_pdf(size, f"{kind}-{n}")
         document = Document.from_bytes(content, filename="Antrag.pdf")
-        location = await asyncio.to_thread(blobs.store, root, document.sha256, content)
+        location = blob_key(document.sha256)
+        await documents.put(
+            location, content, sha256=document.sha256, content_type="application/pdf"
+        )
         envelope = Envelope(
             submission_id=new_id(),
             test=False,
