@@ -67,7 +67,8 @@ def create_app(settings: Settings) -> Litestar:
 
     async def open_database() -> None:
         await database.open()
-        await federation.start(database)
+        if not settings.database_url:  # federation is not on PostgreSQL yet
+            await federation.start(database)
         if settings.deliver:
             await delivery.start(database)
 
