@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
@@ -32,12 +33,15 @@ from marketplace.objectstore.base import (
     checked_key,
     verified,
 )
-from marketplace.objectstore.sigv4 import EMPTY_SHA256, Credentials, sign
+from marketplace.objectstore.sigv4 import EMPTY_SHA256, Credentials, encode_path, sign
 
 log = logging.getLogger(__name__)
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _PREFIX = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$")
+_ATTEMPTS = 3
+_RETRY = frozenset({500, 502, 503, 504})
+_PROBE = {"list-type": "2", "max-keys": "1"}
 _CODE = re.compile(rb"<Code>([^<]{1,100})</Code>")
 _REFUSED = {
     "InvalidAccessKeyId": "kennt den Zugangsschlüssel nicht",
@@ -112,11 +116,8 @@ class S3Store:
         self, key: str, content: bytes, *, sha256: str, content_type: str
     ) -> None:
         await verified(key, content, sha256)
-        found = await self._send("HEAD", key)
-        if found.status_code == 200 and _length(found) == len(content):
-            return  # content addressed: the same key holds the same bytes
-        if found.status_code not in (200, 404):
-            raise self._refused(found)
+        # Content addressed: writing the same bytes again is harmless (and puts
+        # right whatever else may lie under the key), so no HEAD before.
         stored = await self._send(
             "PUT",
             key,
@@ -142,10 +143,9 @@ class S3Store:
         raise self._refused(answer)
 
     async def check(self) -> None:
-        """The bucket exists and these credentials may use it (HEAD bucket)."""
-        answer = await self._send("HEAD", None)
-        if answer.status_code == 404:
-            raise self._unavailable("NoSuchBucket", "hat den Bucket nicht")
+        """The bucket exists and these credentials may list it (a listing of at
+        most one key, whose error body names the cause, unlike HEAD's)."""
+        answer = await self._send("GET", None, query=_PROBE)
         if answer.status_code != 200:
             raise self._refused(answer)
 
@@ -165,19 +165,57 @@ class S3Store:
         content: bytes = b"",
         payload_sha256: str = EMPTY_SHA256,
         headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
     ) -> httpx.Response:
+        """One S3 request. Answers 500/503 and connections dropped mid-request
+        are tried twice more after a short pause, as AWS advises for
+        InternalError and SlowDown (every operation here is idempotent on
+        content-addressed keys); an endpoint that refuses connections fails at
+        once."""
+        for attempt in range(1, _ATTEMPTS + 1):
+            request = self._signed(method, key, content, payload_sha256, headers, query)
+            try:
+                answer = await self._client().send(request)
+            except httpx.HTTPError as exc:
+                name = type(exc).__name__
+                if attempt == _ATTEMPTS or isinstance(exc, httpx.ConnectError):
+                    raise self._unavailable(
+                        name, "ist nicht erreichbar", False
+                    ) from exc
+                log.info("S3 %s %s: %s, trying again", method, self.location, name)
+            else:
+                if answer.status_code not in _RETRY or attempt == _ATTEMPTS:
+                    return answer
+                log.info("S3 %s answered %d, trying again", method, answer.status_code)
+            await asyncio.sleep(0.1 * attempt + secrets.randbelow(100) / 1000)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _signed(
+        self,
+        method: str,
+        key: str | None,
+        content: bytes,
+        payload_sha256: str,
+        headers: dict[str, str] | None,
+        query: dict[str, str] | None,
+    ) -> httpx.Request:
         where = self.location
         path = f"/{where.bucket}"
         if key is not None:
             path += f"/{where.prefix}{checked_key(key)}"
-        request = httpx.Request(method, f"{where.endpoint}{path}", content=content)
+        request = httpx.Request(
+            method,
+            f"{where.endpoint}{encode_path(path)}",
+            params=query,
+            content=content,
+        )
         request.headers.update(
             sign(
                 self._credentials,
                 method=method,
                 host=request.headers["host"],
                 path=path,
-                query={},
+                query=query or {},
                 headers=headers or {},
                 payload_sha256=payload_sha256,
                 region=where.region,
@@ -185,11 +223,7 @@ class S3Store:
             )
         )
         request.headers.update(headers or {})
-        try:
-            return await self._client().send(request)
-        except httpx.HTTPError as exc:
-            name = type(exc).__name__
-            raise self._unavailable(name, "ist nicht erreichbar", False) from exc
+        return request
 
     def _client(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
@@ -203,7 +237,7 @@ class S3Store:
         code = _code(answer) or f"HTTP {answer.status_code}"
         if answer.request.method == "HEAD" and answer.status_code == 403:
             return self._unavailable(code, "lehnt die Zugangsdaten ab")
-        what = _REFUSED.get(code, f"antwortet mit einem Fehler ({code})")
+        what = _REFUSED.get(code, "antwortet mit einem Fehler")
         return self._unavailable(code, what)
 
     def _unavailable(
@@ -220,10 +254,3 @@ class S3Store:
 def _code(answer: httpx.Response) -> str:
     found = _CODE.search(answer.content[:2048])
     return found[1].decode("ascii", "replace") if found else ""
-
-
-def _length(answer: httpx.Response) -> int:
-    try:
-        return int(answer.headers.get("content-length", "-1"))
-    except ValueError:
-        return -1

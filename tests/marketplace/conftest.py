@@ -46,10 +46,35 @@ def backend_url() -> Iterator[Callable[[], str]]:
 
 
 @pytest.fixture
+def document_store() -> dict[str, str]:
+    """Settings of the document store: none, so the folder beside the database;
+    tests/marketplace/objectstore/on_s3/ names an S3 bucket instead."""
+    return {}
+
+
+StoredBodies = Callable[[], dict[str, bytes]]
+
+
+@pytest.fixture
+def stored_bodies(settings: Settings) -> StoredBodies:
+    """Every file below the folder store's ``intake/`` and ``delivery/`` by key,
+    temporary files included (overridden for S3 with the bucket's objects)."""
+    root = settings.db_path.parent
+
+    def listing() -> dict[str, bytes]:
+        found = [p for top in ("intake", "delivery") for p in (root / top).rglob("*")]
+        return {str(p.relative_to(root)): p.read_bytes() for p in found if p.is_file()}
+
+    return listing
+
+
+@pytest.fixture
 async def client(
-    settings: Settings, backend_url: Callable[[], str]
+    settings: Settings, backend_url: Callable[[], str], document_store: dict[str, str]
 ) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    settings = msgspec.structs.replace(settings, database_url=backend_url())
+    settings = msgspec.structs.replace(
+        settings, database_url=backend_url(), **document_store
+    )
     async with AsyncTestClient(create_app(settings)) as test_client:
         yield test_client
 

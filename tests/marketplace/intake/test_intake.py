@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from marketplace.identity.schemas import Role
-from tests.marketplace.conftest import MakeAccount
+from tests.marketplace.conftest import MakeAccount, StoredBodies
 
 from .samples import body, letter_pdf, sha256
 
@@ -24,7 +23,9 @@ async def buyer(make_account: MakeAccount, ags: str = LEIPZIG) -> dict[str, str]
 
 
 async def test_document_is_stored_once_however_often_it_arrives(
-    client: AsyncTestClient[Litestar], make_account: MakeAccount, tmp_path: Path
+    client: AsyncTestClient[Litestar],
+    make_account: MakeAccount,
+    stored_bodies: StoredBodies,
 ) -> None:
     """GIVEN a municipality's token and a PDF
     WHEN the PDF is delivered three times
@@ -42,15 +43,15 @@ async def test_document_is_stored_once_however_often_it_arrives(
     assert receipts[-1]["deliveries"] == 3
     listed = (await client.get(URL, headers=auth)).json()
     assert [d["sha256"] for d in listed] == [key]
-    stored = list((tmp_path / "intake").rglob("*.pdf"))
-    assert len(stored) == 1
-    assert stored[0].read_bytes() == pdf
+    assert stored_bodies() == {f"intake/{LEIPZIG}/{key[:2]}/{key}.pdf": pdf}
     content = await client.get(f"{URL}/{key}/content", headers=auth)
     assert content.content == pdf
 
 
 async def test_concurrent_deliveries_of_one_document_store_it_once(
-    client: AsyncTestClient[Litestar], make_account: MakeAccount, tmp_path: Path
+    client: AsyncTestClient[Litestar],
+    make_account: MakeAccount,
+    stored_bodies: StoredBodies,
 ) -> None:
     """GIVEN ten concurrent deliveries of one PDF
     WHEN they all complete
@@ -64,11 +65,13 @@ async def test_concurrent_deliveries_of_one_document_store_it_once(
     assert sorted(a.status_code for a in answers) == [200] * 9 + [201]
     receipt = (await client.get(f"{URL}/{key}", headers=auth)).json()
     assert receipt["deliveries"] == 10
-    assert len(list((tmp_path / "intake").rglob("*"))) == 3  # ags dir, prefix dir, file
+    assert list(stored_bodies().values()) == [pdf]  # no second copy, no temp file
 
 
 async def test_bytes_that_do_not_match_the_hash_are_refused(
-    client: AsyncTestClient[Litestar], make_account: MakeAccount, tmp_path: Path
+    client: AsyncTestClient[Litestar],
+    make_account: MakeAccount,
+    stored_bodies: StoredBodies,
 ) -> None:
     """GIVEN a PDF truncated on the way, and a non-PDF with its correct hash
     WHEN delivered
@@ -86,7 +89,7 @@ async def test_bytes_that_do_not_match_the_hash_are_refused(
     assert not_pdf.status_code == 422
     assert "kein PDF" in not_pdf.json()["detail"]
     assert (await client.get(URL, headers=auth)).json() == []
-    assert not (tmp_path / "intake").exists()
+    assert stored_bodies() == {}
 
 
 async def test_only_the_municipalitys_buyer_accounts_may_deliver(
