@@ -24,7 +24,11 @@ from marketplace.costs.routes import router as costs_router
 from marketplace.db import database_for
 from marketplace.delivery.engine import DeliveryEngine
 from marketplace.delivery.routes import router as delivery_router
-from marketplace.dependencies import provide_db, provide_documents, provide_principal
+from marketplace.dependencies import (
+    provide_db,
+    provide_document_store,
+    provide_principal,
+)
 from marketplace.federation.routes import router as federation_router
 from marketplace.federation.runtime import Federation
 from marketplace.fleet.routes import router as fleet_router
@@ -101,7 +105,7 @@ def create_app(settings: Settings) -> Litestar:
         state=State(
             {
                 "db": database,
-                "documents": documents,
+                "document_store": documents,
                 "settings": settings,
                 "federation": federation,
                 "delivery": delivery,
@@ -109,7 +113,7 @@ def create_app(settings: Settings) -> Litestar:
         ),
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
-            "documents": Provide(provide_documents, sync_to_thread=False),
+            "document_store": Provide(provide_document_store, sync_to_thread=False),
             "principal": Provide(provide_principal),
         },
         on_startup=[open_database],

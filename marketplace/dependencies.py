@@ -14,9 +14,11 @@ from marketplace.objectstore import ObjectStore
 
 SESSION_COOKIE = "mp_session"
 
-# Handler parameter types: ``db: DB``, ``documents: Documents``, ``principal: Caller``.
+# Handler parameter types: ``db: DB``, ``document_store: DocumentStore`` and
+# ``principal: Caller``. (Not ``documents``: Litestar reports a body field of the
+# same name as a dependency's failure, 500 instead of 400.)
 DB = NamedDependency[Database]
-Documents = NamedDependency[ObjectStore]
+DocumentStore = NamedDependency[ObjectStore]
 Caller = NamedDependency[Principal | None]
 
 
@@ -25,9 +27,9 @@ def provide_db(state: State) -> Database:
     return database
 
 
-def provide_documents(state: State) -> ObjectStore:
-    documents: ObjectStore = state.documents
-    return documents
+def provide_document_store(state: State) -> ObjectStore:
+    store: ObjectStore = state.document_store
+    return store
 
 
 async def provide_principal(

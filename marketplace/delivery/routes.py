@@ -26,7 +26,7 @@ from marketplace.delivery.schemas import (
     SubmissionOut,
     TransferLogPage,
 )
-from marketplace.dependencies import DB, Caller, Documents
+from marketplace.dependencies import DB, Caller, DocumentStore
 from marketplace.params import Id
 from marketplace.settings import Settings
 from marketplace.subscriptions.routes import SubscriptionKey
@@ -98,13 +98,15 @@ async def change_route(
 )
 async def test_delivery(
     db: DB,
-    documents: Documents,
+    document_store: DocumentStore,
     principal: Caller,
     engine: Engine,
     subscription_id: SubscriptionKey,
     route_id: Id,
 ) -> SubmissionOut:
-    found = await enqueue.probe(db, documents, principal, subscription_id, route_id)
+    found = await enqueue.probe(
+        db, document_store, principal, subscription_id, route_id
+    )
     engine.wake()
     return found
 
@@ -117,14 +119,14 @@ async def test_delivery(
 )
 async def submit(
     db: DB,
-    documents: Documents,
+    document_store: DocumentStore,
     principal: Caller,
     engine: Engine,
     subscription_id: SubscriptionKey,
     data: JSONBody[SubmissionIn],
 ) -> Response[SubmissionOut]:
     found, created = await enqueue.submit(
-        db, documents, principal, subscription_id, data
+        db, document_store, principal, subscription_id, data
     )
     engine.wake()
     return Response(found, status_code=201 if created else 200)

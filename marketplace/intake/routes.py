@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Response, Router, get, put
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from marketplace.dependencies import DB, Caller, Documents
+from marketplace.dependencies import DB, Caller, DocumentStore
 from marketplace.fleet.auth import DEVICE_OR_PERSON, OptionalDevice
 from marketplace.intake import service
 from marketplace.intake.schemas import (
@@ -40,7 +40,7 @@ ForAgs = Annotated[
 )
 async def deliver_document(
     db: DB,
-    documents: Documents,
+    document_store: DocumentStore,
     principal: Caller,
     device: OptionalDevice,
     sha256: DocumentKey,
@@ -49,7 +49,7 @@ async def deliver_document(
 ) -> Response[Receipt]:
     """A municipality account (bearer token) or an enrolled station (signed)."""
     receipt = await service.receive(
-        db, documents, device or principal, sha256, data, ags=ags
+        db, document_store, device or principal, sha256, data, ags=ags
     )
     return Response(receipt, status_code=200 if receipt.duplicate else 201)
 
@@ -65,9 +65,9 @@ async def get_receipt(db: DB, principal: Caller, sha256: DocumentKey) -> Receipt
     media_type="application/pdf",
 )
 async def get_content(
-    db: DB, documents: Documents, principal: Caller, sha256: DocumentKey
+    db: DB, document_store: DocumentStore, principal: Caller, sha256: DocumentKey
 ) -> Response[bytes]:
-    content = await service.content(db, documents, principal, sha256)
+    content = await service.content(db, document_store, principal, sha256)
     disposition = f'attachment; filename="{sha256}.pdf"'
     return Response(content, headers={"Content-Disposition": disposition})
 

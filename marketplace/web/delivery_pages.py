@@ -24,7 +24,7 @@ from marketplace.delivery.schemas import (
     RouteChange,
     RouteIn,
 )
-from marketplace.dependencies import DB, Caller, Documents
+from marketplace.dependencies import DB, Caller, DocumentStore
 from marketplace.errors import InvalidInput
 from marketplace.identity.schemas import Role
 from marketplace.identity.service import require_role
@@ -119,13 +119,13 @@ async def change_route(
 )
 async def test_delivery(
     db: DB,
-    documents: Documents,
+    document_store: DocumentStore,
     principal: Caller,
     state: State,
     subscription_id: FromPath[str],
     route_id: FromPath[int],
 ) -> Redirect:
-    await enqueue.probe(db, documents, principal, subscription_id, route_id)
+    await enqueue.probe(db, document_store, principal, subscription_id, route_id)
     _engine(state).wake()
     return see_other(f"/abonnements/{subscription_id}/zustellung")
 
