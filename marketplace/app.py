@@ -71,8 +71,11 @@ def create_app(settings: Settings) -> Litestar:
 
     async def open_database() -> None:
         await database.open()
-        if not settings.database_url:  # federation is not on PostgreSQL yet
+        try:
             await federation.start(database)
+        except BaseException:  # e.g. a key file not the node's: no start
+            await database.close()
+            raise
         if settings.deliver:
             await delivery.start(database)
 

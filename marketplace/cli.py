@@ -110,11 +110,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(settings, seed_demo=args.seed_demo, workers=args.workers)
-        if args.command in federation_cli.COMMANDS and settings.database_url:
-            raise MarketplaceError(
-                "Föderation ist im PostgreSQL-Betrieb noch nicht verfügbar "
-                "(docs/operations.md)."
-            )
         if args.command in federation_cli.COMMANDS:
             return asyncio.run(federation_cli.run(args, settings))
         return asyncio.run(_run_command(args, settings))

@@ -54,14 +54,6 @@ class NotFound(MarketplaceError):
     slug = "not-found"
 
 
-class NotOnPostgres(MarketplaceError):
-    """A feature whose tables are not yet on PostgreSQL (docs/operations.md)."""
-
-    status_code = 501
-    title = "Im PostgreSQL-Betrieb nicht verfügbar"
-    slug = "not-on-postgresql"
-
-
 class Conflict(MarketplaceError):
     """The request contradicts the current state (duplicate, changed concurrently)."""
 

@@ -5,13 +5,19 @@ Writes go through one connection guarded by an asyncio lock and always run insid
 Reads use a small pool of separate connections, which WAL lets run beside a write.
 Repositories receive a connection from ``transaction()`` or ``read()`` so that a
 service can compose several repository calls into one atomic unit.
+
+``exclusive(key)`` and ``held(space, ids)`` are named locks among all processes
+that share the database, for work only one of them may do at a time (a
+federation pull round) or that others must recognise as going on (a fleet run).
+SQLite has one process, so here they are asyncio locks; PostgreSQL makes them
+advisory locks (``postgres``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -23,6 +29,7 @@ log = logging.getLogger(__name__)
 
 Connection = aiosqlite.Connection
 Row = aiosqlite.Row
+LockKey = tuple[int, int]  # (space, id), both below 2**31
 
 _PRAGMAS = (
     "PRAGMA foreign_keys = ON",
@@ -49,6 +56,7 @@ class Database:
         self._readers: asyncio.Queue[Connection] = asyncio.Queue()
         self._all_readers: list[Connection] = []
         self._write_lock = asyncio.Lock()
+        self._named: dict[LockKey, asyncio.Lock] = {}
         self.schema_version = 0
 
     async def open(self) -> None:
@@ -107,6 +115,28 @@ class Database:
             yield conn
         finally:
             self._readers.put_nowait(conn)
+
+    @asynccontextmanager
+    async def exclusive(
+        self, key: LockKey, *, wait: bool = True
+    ) -> AsyncIterator[bool]:
+        """Hold ``key`` for the block, against every process sharing the database.
+
+        Yields True while held. With ``wait=False`` and ``key`` held elsewhere it
+        yields False at once: the block runs without the lock and should skip
+        its work."""
+        lock = self._named.setdefault(key, asyncio.Lock())
+        if not wait and lock.locked():
+            yield False
+            return
+        async with lock:
+            yield True
+
+    async def held(self, space: int, ids: Iterable[int]) -> set[int]:
+        """Those of ``ids`` whose ``(space, id)`` some process holds now."""
+        return {
+            i for i in ids if (lock := self._named.get((space, i))) and lock.locked()
+        }
 
     async def __aenter__(self) -> Database:
         await self.open()

@@ -21,7 +21,9 @@ asyncpg runs:
 
 Text inside string literals is left alone. Translations are cached by statement
 text and the kinds of its parameters. ``LIKE`` is ``ILIKE`` (SQLite's LIKE ignores
-case) and ``WHERE 1`` is ``WHERE TRUE``.
+case), ``WHERE 1`` is ``WHERE TRUE`` and ``x IS ?`` is ``x IS NOT DISTINCT FROM
+$n`` (equal, or both NULL). SQLite's two-argument ``max(a, b)`` is a function in
+the schema (``migrations_pg/0002``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ Params = Sequence[object] | Mapping[str, object] | None
 
 _TOKEN = re.compile(
     r"'(?:[^']|'')*'|/\*pg:(.*?)\*/|(?:\b(\w+) MATCH )?\?(\d*)"
-    r"|(?<!:):([A-Za-z_]\w*)|\bchar\(|\bLIKE\b|\bWHERE 1\b|\bCROSS JOIN\b",
+    r"|(?<!:):([A-Za-z_]\w*)|\bchar\(|\bLIKE\b|\bWHERE 1\b(?! *[=<>!])|\bCROSS JOIN\b"
+    r"|\bIS(?= +[?:])",
     re.S,
 )
 _WORDS = {
@@ -42,6 +45,7 @@ _WORDS = {
     "like": "ILIKE",
     "where 1": "WHERE TRUE",
     "cross join": "JOIN",  # SQLite's join-order hint; always with ON here
+    "is": "IS NOT DISTINCT FROM",  # SQLite's "x IS ?" compares values, NULL too
 }
 _OR_IGNORE = re.compile(r"^\s*INSERT(\s+OR\s+IGNORE)\s+INTO", re.I)
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.I)

@@ -21,7 +21,6 @@ from typing import Any
 import asyncpg
 
 from marketplace.db.dialect import Params, translate
-from marketplace.errors import NotOnPostgres
 
 _RETURNS_ROWS = re.compile(r"\s*(SELECT|WITH|VALUES)\b", re.I)
 _RETURNING = re.compile(r"\bRETURNING\b", re.I)
@@ -78,11 +77,6 @@ class PgCursor:
                 raise _integrity(exc) from exc
             except asyncpg.RaiseError as exc:  # a trigger refused the change
                 raise sqlite3.IntegrityError(str(exc)) from exc
-            except asyncpg.UndefinedTableError as exc:  # a context not ported yet
-                raise NotOnPostgres(
-                    "Diese Funktion ist im PostgreSQL-Betrieb noch nicht verfügbar "
-                    f"({exc}); siehe docs/operations.md."
-                ) from exc
             self._rows = [PgRow(r) for r in records]
             self.rowcount = _count(status, len(self._rows))
             if self._rows and text.endswith("RETURNING id"):

@@ -11,20 +11,26 @@ they rely on row locks (``FOR UPDATE SKIP LOCKED``, ``WHERE lease_until = ?``)
 and run in parallel across workers. asyncpg connections belong to one event
 loop, so each loop that uses the database gets its own pool. Migrations from ``migrations_pg/`` run under
 an advisory lock, so workers starting together apply them once.
+
+``exclusive(key)`` is a session-level advisory lock (the two-integer form, apart
+from the one-integer locks above) on a connection of its own, opened for the
+block: the lock lives exactly as long as that session, so a worker that dies
+while holding it (killed, its machine gone) releases it with its connection.
+``held`` reads ``pg_locks``, so any worker sees what another one is doing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import cast
 
 import asyncpg
 
-from marketplace.db.database import Connection, Database
+from marketplace.db.database import Connection, Database, LockKey
 from marketplace.db.pg_connection import PgConnection
 from marketplace.db.pg_migrations import apply_pg_migrations
 
@@ -43,6 +49,7 @@ class PostgresDatabase(Database):
         self.url = url
         self._open = False
         self._pools: dict[asyncio.AbstractEventLoop, asyncpg.Pool] = {}
+        self._pool_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
         self._id_tables: frozenset[str] = frozenset()
 
     async def open(self) -> None:
@@ -59,6 +66,7 @@ class PostgresDatabase(Database):
     async def close(self) -> None:
         self._open = False
         pools, self._pools = self._pools, {}
+        self._pool_locks = {}
         current = asyncio.get_running_loop()
         for loop, pool in pools.items():
             if loop is current:
@@ -83,18 +91,58 @@ class PostgresDatabase(Database):
             yield cast(Connection, PgConnection(raw, self._id_tables))
 
     @asynccontextmanager
+    async def exclusive(
+        self, key: LockKey, *, wait: bool = True
+    ) -> AsyncIterator[bool]:
+        """Hold ``key`` for the block, against every process on this database
+        (``Database.exclusive``)."""
+        if not self._open:
+            raise RuntimeError("database is not open")
+        raw = await asyncpg.connect(self.url)  # the lock's own session
+        try:
+            if wait:
+                await raw.execute("SELECT pg_advisory_lock($1, $2)", *key)
+                got = True
+            else:
+                got = bool(
+                    await raw.fetchval("SELECT pg_try_advisory_lock($1, $2)", *key)
+                )
+            yield got
+        finally:
+            await raw.close()  # ends the session, and with it the lock
+
+    async def held(self, space: int, ids: Iterable[int]) -> set[int]:
+        """Those of ``ids`` whose ``(space, id)`` some session holds now."""
+        async with self._acquire() as raw:
+            rows = await raw.fetch(
+                "SELECT objid::bigint AS id FROM pg_locks WHERE locktype = 'advisory'"
+                " AND granted AND objsubid = 2 AND classid = $1::bigint::oid"
+                " AND database = (SELECT oid FROM pg_database"
+                " WHERE datname = current_database())",
+                space,
+            )
+        return {int(r["id"]) for r in rows} & set(ids)
+
+    @asynccontextmanager
     async def _acquire(self) -> AsyncIterator[asyncpg.Connection]:
         if not self._open:
             raise RuntimeError("database is not open")
         loop = asyncio.get_running_loop()
-        pool = self._pools.get(loop)
-        if pool is None:  # asyncpg connections belong to one event loop
-            pool = await asyncpg.create_pool(
-                self.url, min_size=1, max_size=self._reader_count + 1
-            )
-            self._pools[loop] = pool
+        pool = self._pools.get(loop) or await self._new_pool(loop)
         async with pool.acquire() as raw:
             yield raw
+
+    async def _new_pool(self, loop: asyncio.AbstractEventLoop) -> asyncpg.Pool:
+        """The loop's pool (asyncpg connections belong to one event loop), made
+        once however many first calls arrive together."""
+        async with self._pool_locks.setdefault(loop, asyncio.Lock()):
+            pool = self._pools.get(loop)
+            if pool is None:
+                pool = await asyncpg.create_pool(
+                    self.url, min_size=1, max_size=self._reader_count + 1
+                )
+                self._pools[loop] = pool
+        return pool
 
 
 async def _tables_with_generated_id(raw: asyncpg.Connection) -> frozenset[str]:

@@ -8,7 +8,7 @@ import argparse
 import httpx
 import msgspec
 
-from marketplace.db import Database
+from marketplace.db import Database, database_for
 from marketplace.federation import sample, service
 from marketplace.federation.keys import NodeKey, key_path
 from marketplace.federation.schemas import PeerIn
@@ -50,7 +50,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     key = NodeKey.load_or_create(key_path(settings.db_path))
-    async with Database(settings.db_path, readers=1) as db:
+    async with database_for(settings, connections=1) as db:
         if args.command == "node":
             await _node(args, db, key)
         else:

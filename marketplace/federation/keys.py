@@ -10,6 +10,7 @@ the receiver verifies the bytes it received and decodes only then.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import TypeVar
 
@@ -42,22 +43,16 @@ class NodeKey:
 
     @classmethod
     def load_or_create(cls, path: Path) -> NodeKey:
-        if path.exists():
-            loaded = serialization.load_pem_private_key(path.read_bytes(), None)
-            if not isinstance(loaded, Ed25519PrivateKey):
-                raise ValueError(f"{path} holds no Ed25519 key")
-            return cls(loaded)
-        private = Ed25519PrivateKey.generate()
-        pem = private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-        return cls(private)
+        """The key in ``path``, made there first if there is none. Several
+        workers starting together on one document folder all end with the same
+        key: the file appears complete or not at all (written aside, then
+        hard-linked into place, which fails if another worker was first)."""
+        if not path.exists():
+            _create(path)
+        loaded = serialization.load_pem_private_key(path.read_bytes(), None)
+        if not isinstance(loaded, Ed25519PrivateKey):
+            raise ValueError(f"{path} holds no Ed25519 key")
+        return cls(loaded)
 
     @classmethod
     def generate(cls) -> NodeKey:
@@ -75,6 +70,27 @@ class NodeKey:
 
     def sign(self, value: object) -> Signed:
         return self.sign_bytes(msgspec.json.encode(value))
+
+
+def _create(path: Path) -> None:
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    aside = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(aside, path)
+    except FileExistsError:
+        pass  # another worker's key is in place: that one counts
+    finally:
+        aside.unlink(missing_ok=True)
 
 
 def verify(signed: Signed, public_hex: str) -> None:

@@ -1,7 +1,12 @@
 """The pulling side: fetch a peer's feed from its cursor, check every entry
 (``verify``), apply the valid ones to the replica and record the rest as
 incidents. One transaction per page; each entry in its own savepoint, so an
-entry the replica refuses does not undo its neighbours."""
+entry the replica refuses does not undo its neighbours.
+
+One pull at a time per node: every caller holds ``PULLING`` (``Database.
+exclusive``) and reads the peers' cursors only once it holds it. Several
+workers on one PostgreSQL database would otherwise fetch the same page from the
+same cursor, apply it twice and count it twice."""
 
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ from marketplace.federation.verify import (
 
 log = logging.getLogger(__name__)
 
+PULLING = (0x6665_6400, 1)  # Database.exclusive key of a node's pull round
 PAGE_SIZE = 500
 MAX_PAGE_BYTES = 16 * 1024 * 1024
 MAX_PAGES_PER_RUN = 200

@@ -26,15 +26,28 @@ async def _all(conn: Connection, sql: str, params: Params = ()) -> list[Row]:
 
 
 async def node(conn: Connection) -> Row | None:
-    return await _one(conn, "SELECT name, base_url FROM federation_node WHERE id = 1")
+    return await _one(
+        conn, "SELECT name, base_url, public_key FROM federation_node WHERE id = 1"
+    )
 
 
-async def save_node(conn: Connection, name: str, base_url: str, now: str) -> None:
+async def save_node(
+    conn: Connection, name: str, base_url: str, public_key: str, now: str
+) -> None:
     await conn.execute(
-        "INSERT INTO federation_node (id, name, base_url, created_at)"
-        " VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
-        " name = excluded.name, base_url = excluded.base_url",
-        (name, base_url, now),
+        "INSERT INTO federation_node (id, name, base_url, public_key, created_at)"
+        " VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+        " name = excluded.name, base_url = excluded.base_url,"
+        " public_key = excluded.public_key",
+        (name, base_url, public_key, now),
+    )
+
+
+async def record_node_key(conn: Connection, public_key: str) -> None:
+    """The key of a node initialised before keys were recorded (first start)."""
+    await conn.execute(
+        "UPDATE federation_node SET public_key = ? WHERE id = 1 AND public_key IS NULL",
+        (public_key,),
     )
 
 

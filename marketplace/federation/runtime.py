@@ -11,9 +11,10 @@ import logging
 import httpx
 
 from marketplace.db import Database
-from marketplace.federation import outgoing, pull, repository, usage
+from marketplace.federation import outgoing, pull, repository, service, usage
 from marketplace.federation.keys import NodeKey, key_path
 from marketplace.federation.messages import UsageReport
+from marketplace.federation.schemas import Peer
 from marketplace.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,10 @@ class Federation:
         return self._client
 
     async def start(self, db: Database) -> None:
-        _ = self.key  # the key file exists from the first start on
+        """Check the key file against the node's (``service.check_node_key``),
+        then pull in the background."""
+        path = key_path(self.settings.db_path)
+        await service.check_node_key(db, self.key, path)
         self._task = asyncio.create_task(self._run(db), name="federation-puller")
 
     async def stop(self) -> None:
@@ -64,13 +68,26 @@ class Federation:
                 log.exception("federation: pulling failed")
 
     async def pull_all(self, db: Database) -> None:
-        async with db.read() as conn:
-            if await repository.node(conn) is None:
+        """One round: the peers' feeds and the open cross-node contracts, by one
+        worker at a time (this worker skips them while another one is at it),
+        then the peers' usage reports, which every worker keeps in memory."""
+        async with db.exclusive(pull.PULLING, wait=False) as mine:
+            peers = await _enabled_peers(db)  # the cursors, read under the lock
+            if peers is None:
                 return
-            peers = [p for p in await repository.peers(conn) if p.enabled]
+            if mine:
+                for peer in peers:
+                    await pull.sync_peer(db, self.client, peer)
+                await outgoing.reconcile(db, self.client, self.key)
         for peer in peers:
-            await pull.sync_peer(db, self.client, peer)
             report = await usage.fetch_report(self.client, peer)
             if report is not None:
                 self.usage_reports[peer.name] = report
-        await outgoing.reconcile(db, self.client, self.key)
+
+
+async def _enabled_peers(db: Database) -> list[Peer] | None:
+    """None while this marketplace is no federation node."""
+    async with db.read() as conn:
+        if await repository.node(conn) is None:
+            return None
+        return [p for p in await repository.peers(conn) if p.enabled]

@@ -7,6 +7,7 @@ import logging
 import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import msgspec
@@ -15,7 +16,7 @@ from marketplace.catalog import repository as catalog_rows
 from marketplace.catalog.schemas import Land
 from marketplace.db import Database
 from marketplace.demo.seed import _data, _entry
-from marketplace.errors import Conflict, InvalidInput, NotFound
+from marketplace.errors import Conflict, InvalidInput, MarketplaceError, NotFound
 from marketplace.federation import contract_rows, pull, replica_rows, repository
 from marketplace.federation.feed import node_name, now_iso
 from marketplace.federation.keys import NodeKey
@@ -34,6 +35,14 @@ from marketplace.identity.service import require_role
 log = logging.getLogger(__name__)
 
 
+class NodeKeyMismatch(MarketplaceError):
+    """This process's node key is not the key recorded for the node."""
+
+    status_code = 500
+    title = "Falscher Knotenschlüssel"
+    slug = "node-key-mismatch"
+
+
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 _URL = re.compile(r"^https?://[^\s/]+(/[^\s]*)?$")
 
@@ -46,12 +55,41 @@ async def init_node(db: Database, key: NodeKey, name: str, base_url: str) -> Nod
     if not _URL.match(base_url):
         raise InvalidInput(f"„{base_url}“ ist keine http(s)-Adresse.")
     async with db.transaction() as conn:
-        await repository.save_node(conn, name, base_url.rstrip("/"), now_iso())
+        await repository.save_node(
+            conn, name, base_url.rstrip("/"), key.public_hex, now_iso()
+        )
         if not await catalog_rows.list_laender(conn):
             # providers and offers name their Land: replicas need the 16 Länder
             for land in _data("laender.json")["laender"]:
                 await catalog_rows.upsert_land(conn, _entry(land, Land))
     return await node_info(db, key)
+
+
+async def check_node_key(db: Database, key: NodeKey, path: Path) -> None:
+    """Refuse a worker whose key file is not the node's key.
+
+    All workers of a node sign its feed, usage reports and contract messages;
+    peers verify them with the one public key they were given. A worker with
+    another key file (a machine of its own whose ``--db`` folder lacks the
+    node's key) would seal feed entries that peers refuse for ever, so it must
+    not start. The first start after ``node init`` without a recorded key
+    records the worker's key."""
+    async with db.transaction() as conn:
+        found = await repository.node(conn)
+        if found is None:
+            return
+        if found["public_key"] is None:
+            await repository.record_node_key(conn, key.public_hex)
+            return
+    if found["public_key"] != key.public_hex:
+        raise NodeKeyMismatch(
+            f"Die Schlüsseldatei {path} gehört nicht zu Knoten „{found['name']}“ "
+            f"(dessen öffentlicher Schlüssel beginnt mit {found['public_key'][:16]}). "
+            "Alle Worker eines Knotens brauchen dieselbe Schlüsseldatei: bitte die "
+            "des Knotens hierher kopieren, oder den Knoten mit „marketplace node "
+            "init“ auf diesen Schlüssel umstellen (die Partner brauchen dann den "
+            "neuen öffentlichen Schlüssel)."
+        )
 
 
 async def node_info(db: Database, key: NodeKey) -> NodeInfo:
@@ -146,17 +184,19 @@ async def sync(
     name: str | None = None,
     full: bool = False,
 ) -> list[SyncResult]:
-    """Pull once from one peer or from every enabled peer."""
+    """Pull once from one peer or from every enabled peer (after a round that
+    another worker or the background puller has under way)."""
     require_role(principal, Role.OPERATOR)
-    async with db.read() as conn:
-        found = await repository.peers(conn)
-    if name is not None:
-        found = [p for p in found if p.name == name]
-        if not found:
-            raise NotFound(f"Den Partnerknoten „{name}“ gibt es nicht.")
-    else:
-        found = [p for p in found if p.enabled]
-    return [await pull.sync_peer(db, client, p, full=full) for p in found]
+    async with db.exclusive(pull.PULLING):
+        async with db.read() as conn:
+            found = await repository.peers(conn)
+        if name is not None:
+            found = [p for p in found if p.name == name]
+            if not found:
+                raise NotFound(f"Den Partnerknoten „{name}“ gibt es nicht.")
+        else:
+            found = [p for p in found if p.enabled]
+        return [await pull.sync_peer(db, client, p, full=full) for p in found]
 
 
 async def remote_contracts(

@@ -7,8 +7,12 @@ result per host is stored when the run ends. A drift report is a run in check mo
 whose stored result lists the tasks that would change. A rollout first runs the new
 version on one group; the rest follows only after that stage succeeded.
 
-A run still marked running that this process does not execute (the marketplace was
-restarted during it) is reported as interrupted rather than running forever.
+The executing process holds the run's lock (``Database.exclusive``) until the run
+is recorded as finished, so every worker sharing the database sees that it is
+going on. A run still marked running that no process holds (the marketplace was
+restarted or its worker killed during it) is reported as interrupted rather than
+running forever, once it is older than ``START_GRACE`` (the moment between its
+row's commit and its lock).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +49,9 @@ from provisioning.driver import DEFAULT_PLAYBOOK, PROJECT_DIR, Progress, RunRequ
 from provisioning.driver import run_playbook as _run_playbook
 
 log = logging.getLogger(__name__)
+
+RUNNING = 0x666C_7400  # Database.exclusive space of runs going on, by run id
+START_GRACE = timedelta(seconds=10)
 
 _PLUGINS = {
     Link.SSH: "ansible.builtin.ssh",
@@ -274,6 +281,13 @@ def _launch(
 async def _execute(
     db: Database, executor: Executor, run_id: int, request: RunRequest
 ) -> None:
+    async with db.exclusive((RUNNING, run_id)):
+        await _execute_held(db, executor, run_id, request)
+
+
+async def _execute_held(
+    db: Database, executor: Executor, run_id: int, request: RunRequest
+) -> None:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Progress | None] = asyncio.Queue()
     writer = loop.create_task(_write_events(db, run_id, queue))
@@ -355,9 +369,7 @@ async def run(
         found = await repository.run(conn, run_id)
     if found is None:
         raise NotFound(f"Den Lauf {run_id} gibt es nicht.")
-    if found.state is RunState.RUNNING and run_id not in executor.tasks:
-        return msgspec.structs.replace(found, state=RunState.INTERRUPTED)
-    return found
+    return (await _as_seen(db, executor, [found]))[0]
 
 
 async def runs(
@@ -366,9 +378,23 @@ async def runs(
     require_role(principal, Role.OPERATOR)
     async with db.read() as conn:
         found = await repository.runs(conn)
+    return await _as_seen(db, executor, found)
+
+
+async def _as_seen(db: Database, executor: Executor, found: list[Run]) -> list[Run]:
+    """Runs marked running that no process executes are interrupted."""
+    open_ids = [
+        r.id
+        for r in found
+        if r.state is RunState.RUNNING and r.id not in executor.tasks
+    ]
+    going = await db.held(RUNNING, open_ids) if open_ids else set()
+    cutoff = datetime.now(UTC) - START_GRACE
     return [
         msgspec.structs.replace(r, state=RunState.INTERRUPTED)
-        if r.state is RunState.RUNNING and r.id not in executor.tasks
+        if r.id in open_ids
+        and r.id not in going
+        and datetime.fromisoformat(r.started_at) < cutoff
         else r
         for r in found
     ]

@@ -3,8 +3,8 @@
 -- with the columns 0009 added to them, in one file. Same names, columns, checks
 -- and triggers as the SQLite schema; INTEGER stays integer (flags are 0/1,
 -- timestamps ISO text or Unix seconds), so repositories read the same values from
--- both databases. Not here (docs/operations.md): fleet (0007) and federation
--- (0009, 0011) tables.
+-- both databases. The fleet (0007) and federation (0009, 0011) tables are in
+-- 0002_fleet_federation.sql.
 
 -- SQLite functions the repositories use.
 CREATE FUNCTION json_each(text) RETURNS TABLE (value text)
@@ -346,7 +346,7 @@ CREATE INDEX subscriptions_municipality ON subscriptions (municipality_ags, stat
 CREATE INDEX subscriptions_provider ON subscriptions (provider_id, state);
 CREATE INDEX subscriptions_due ON subscriptions (ends_at) WHERE state = 'active';
 
--- Intake (0006 as rebuilt by 0010; no fleet here, so no reference for stations)
+-- Intake (0006 as rebuilt by 0010; the reference to stations is added in 0002)
 CREATE TABLE intake_documents (
     municipality_ags TEXT NOT NULL CHECK (municipality_ags ~ '^[0-9]{8}$'),
     sha256 TEXT NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),

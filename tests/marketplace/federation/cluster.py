@@ -1,5 +1,10 @@
-"""Marketplace nodes as real processes on loopback, each with its own SQLite file,
-node key and sample catalog, configured as each other's peers by the CLI."""
+"""Marketplace nodes as real processes on loopback, each with its own SQLite file
+(or PostgreSQL database), node key and sample catalog, configured as each
+other's peers.
+
+A node given a ``database_url`` runs in the scale-out mode: ``serve --workers 2``
+on its PostgreSQL database, so each of its requests and puller rounds may land
+on either worker (tests/marketplace/postgres/federation/)."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from typing import Any
 import httpx
 
 from marketplace.db import Database
+from marketplace.db.postgres import PostgresDatabase
 from marketplace.federation import sample, service
 from marketplace.federation.cli import CLI_OPERATOR
 from marketplace.federation.keys import NodeKey, key_path
@@ -23,9 +29,11 @@ from tests.support.processes import VENV_BIN, LiveProcess, free_port
 MARKETPLACE = str(VENV_BIN / "marketplace")
 
 
-def cli(db: Path, *args: str) -> str:
+def cli(db: Path, *args: str, database_url: str = "") -> str:
+    """``marketplace --db DB [--database-url URL] ARGS``; its standard output."""
+    url = ["--database-url", database_url] if database_url else []
     done = subprocess.run(
-        [MARKETPLACE, "--db", str(db), *args],
+        [MARKETPLACE, "--db", str(db), *url, *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -39,9 +47,19 @@ def cli(db: Path, *args: str) -> str:
 class Node:
     """One marketplace node: ``start``/``stop`` keep its database, port and key."""
 
-    def __init__(self, name: str, folder: Path, *, interval: float, stale: float):
+    def __init__(
+        self,
+        name: str,
+        folder: Path,
+        *,
+        interval: float,
+        stale: float,
+        database_url: str = "",
+    ):
         self.name = name
         self.db = folder / f"{name}.sqlite3"
+        self.database_url = database_url
+        self.workers = 2 if database_url else 1
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -57,7 +75,7 @@ class Node:
         """What ``marketplace node init``, ``node sample`` and ``peers add`` do
         (tested through the CLI in test_cli.py), in-process to start faster."""
         key = NodeKey.load_or_create(key_path(self.db))
-        async with Database(self.db, readers=1) as db:
+        async with self.database() as db:
             await service.init_node(db, key, self.name, self.base)
             await sample.seed_sample(db, offers=offers, buyer_index=buyer_index)
             for other in peers:
@@ -66,24 +84,42 @@ class Node:
                 )
                 await service.add_peer(db, CLI_OPERATOR, data)
 
+    def database(self) -> Database:
+        """The node's database, for preparing it or for a test's own statement."""
+        if self.database_url:
+            return PostgresDatabase(self.database_url, path=self.db, connections=1)
+        return Database(self.db, readers=1)
+
+    def execute(self, sql: str, params: tuple[object, ...]) -> None:
+        """One statement in a transaction, straight on the node's database."""
+
+        async def run() -> None:
+            async with self.database() as db, db.transaction() as conn:
+                await conn.execute(sql, params)
+
+        asyncio.run(run())
+
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process without waiting for it (``wait_ready``)."""
         self.starts += 1
         log = self.db.with_name(f"{self.name}-{self.starts}.log")
-        argv = [
-            MARKETPLACE,
-            "--db",
-            str(self.db),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-        ]
+        argv = [MARKETPLACE, "--db", str(self.db)]
+        if self.database_url:
+            argv += ["--database-url", self.database_url]
+        argv += ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        argv += ["--workers", str(self.workers)]
         self.process = LiveProcess(argv, log, self.env)
+
+    def wait_ready(self) -> None:
+        assert self.process is not None
         try:
             self.process.wait_http(f"{self.base}/health")
         except BaseException:
-            self.process.stop()
+            self.stop()
             raise
 
     def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
@@ -171,19 +207,31 @@ def start_cluster(
     *,
     interval: float = 0.5,
     stale: float = 4.0,
+    database_urls: dict[str, str] | None = None,
 ) -> list[Node]:
-    """Nodes named by ``offers`` (name -> number of own offers), all peers of all."""
-    nodes = [Node(name, folder, interval=interval, stale=stale) for name in offers]
+    """Nodes named by ``offers`` (name -> number of own offers), all peers of all;
+    those named in ``database_urls`` on PostgreSQL with two workers."""
+    urls = database_urls or {}
+    nodes = [
+        Node(
+            name,
+            folder,
+            interval=interval,
+            stale=stale,
+            database_url=urls.get(name, ""),
+        )
+        for name in offers
+    ]
     for index, node in enumerate(nodes):
         others = [other for other in nodes if other is not node]
         asyncio.run(node.prepare(offers[node.name], index, others))
-    started: list[Node] = []
     try:
+        for node in nodes:  # all at once: each process takes seconds to import
+            node.launch()
         for node in nodes:
-            node.start()
-            started.append(node)
+            node.wait_ready()
     except BaseException:
-        for node in started:
+        for node in nodes:
             node.stop()
         raise
     return nodes

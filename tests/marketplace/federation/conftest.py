@@ -1,8 +1,12 @@
-"""Three marketplace nodes per test module (real processes, see ``cluster.py``)."""
+"""Three marketplace nodes per test module (real processes, see ``cluster.py``).
+
+With the PostgreSQL backend (tests/marketplace/postgres/federation/) nodes nord
+and sued run on PostgreSQL with two workers each and ost stays on SQLite: a
+mixed federation has to converge to the same content hash as a uniform one."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,10 +16,18 @@ from tests.marketplace.federation.cluster import Node, start_cluster
 OFFERS = {"nord": 6, "sued": 4, "ost": 3}
 
 
+def database_urls(backend_url: Callable[[], str]) -> dict[str, str]:
+    """Nord's and sued's databases on the PostgreSQL backend; none on SQLite."""
+    urls = {name: backend_url() for name in ("nord", "sued")}
+    return {name: url for name, url in urls.items() if url}
+
+
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Node]]:
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory, backend_url: Callable[[], str]
+) -> Iterator[list[Node]]:
     folder: Path = tmp_path_factory.mktemp("federation")
-    nodes = start_cluster(folder, OFFERS)
+    nodes = start_cluster(folder, OFFERS, database_urls=database_urls(backend_url))
     try:
         yield nodes
     finally:

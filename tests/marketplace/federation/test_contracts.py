@@ -9,7 +9,7 @@ import base64
 import re
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from typing import Any
 
@@ -23,14 +23,20 @@ from tests.marketplace.federation.cluster import (
     start_cluster,
     wait_until,
 )
-from tests.marketplace.federation.conftest import OFFERS
+from tests.marketplace.federation.conftest import OFFERS, database_urls
 
 pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Node]]:
-    nodes = start_cluster(tmp_path_factory.mktemp("contracts"), OFFERS)
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory, backend_url: Callable[[], str]
+) -> Iterator[list[Node]]:
+    nodes = start_cluster(
+        tmp_path_factory.mktemp("contracts"),
+        OFFERS,
+        database_urls=database_urls(backend_url),
+    )
     try:
         wait_until(lambda: converged(nodes), what="three nodes converge")
         yield nodes

@@ -60,7 +60,7 @@ def test_search_spans_local_and_replicated_offers(cluster: list[Node]) -> None:
 def test_replicated_offers_are_read_only(cluster: list[Node]) -> None:
     """GIVEN an offer of node nord replicated on node sued
     WHEN sued's operator tries to add a version or withdraw it, and a draft is
-    inserted straight into sued's database file
+    inserted straight into sued's database
     THEN the API answers 409 naming the home node, the trigger refuses the draft,
     and the replica is unchanged."""
     wait_until(lambda: converged(cluster), what="three nodes converge")
@@ -86,8 +86,8 @@ def test_replicated_offers_are_read_only(cluster: list[Node]) -> None:
         "POST", f"/api/v1/offers/{hit['offer_id']}/withdraw", "betrieb"
     )
     assert withdrawn.status_code == 409
-    with sqlite3.connect(sued.db) as conn, pytest.raises(sqlite3.IntegrityError):
-        conn.execute(
+    with pytest.raises(sqlite3.IntegrityError, match="read-only"):
+        sued.execute(
             "INSERT INTO offer_versions (offer_id, version, status, title, description,"
             " legal_route, cost_model, contract_template, notice_period_months,"
             " created_at) VALUES (?, 99, 'draft', 't', 'd', 'direct', '{}', 'x', 6,"

@@ -1,16 +1,12 @@
 """The SQLite-to-PostgreSQL statement translation (``marketplace.db.dialect``),
-and what a PostgreSQL node does with contexts that are not on PostgreSQL yet."""
+and the CLI's refusal to share SQLite between workers."""
 
 from __future__ import annotations
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from marketplace.cli import main
 from marketplace.db.dialect import translate
-from marketplace.identity.schemas import Role
-from tests.marketplace.conftest import MakeAccount
 
 NONE: frozenset[str] = frozenset()
 
@@ -38,6 +34,11 @@ NONE: frozenset[str] = frozenset()
         ("SELECT s.t || char(31) FROM a CROSS JOIN b ON b.x = a.x", (),
          "SELECT s.t || chr(31) FROM a JOIN b ON b.x = a.x", []),
         ("BEGIN", None, "BEGIN ISOLATION LEVEL REPEATABLE READ", []),
+        ("SELECT a FROM t WHERE 1 = 1 AND b IS ? AND c IS ?2 AND d IS NULL", (3, 4),
+         "SELECT a FROM t WHERE 1 = 1 AND b IS NOT DISTINCT FROM $1::bigint"
+         " AND c IS NOT DISTINCT FROM $2::bigint AND d IS NULL", [3, 4]),
+        ("SELECT 1 WHERE seq IS :s", {"s": None},
+         "SELECT 1 WHERE seq IS NOT DISTINCT FROM NULL", []),
     ],
 )  # fmt: skip
 def test_statements_translate(
@@ -67,22 +68,6 @@ def test_a_wrong_number_of_values_is_refused() -> None:
     refused before it reaches the database."""
     with pytest.raises(ValueError, match="2 values, 3 given"):
         translate("SELECT ?, ?", (1, 2, 3), NONE)
-
-
-@pytest.mark.parametrize(
-    "path", ["/api/v1/federation/peers", "/api/v1/fleet/appliances"]
-)
-async def test_contexts_not_on_postgresql_answer_501(
-    client: AsyncTestClient[Litestar], path: str, make_account: MakeAccount
-) -> None:
-    """GIVEN a marketplace on PostgreSQL WHEN a context that is not on PostgreSQL
-    yet (federation, fleet) is asked THEN it answers 501 not-on-postgresql with a
-    German explanation, not a random error."""
-    token = await make_account("betrieb", Role.OPERATOR)
-    answer = await client.get(path, headers=token)
-    assert answer.status_code == 501, answer.text
-    assert answer.json()["type"] == "urn:efa-marketplace:problem:not-on-postgresql"
-    assert "PostgreSQL-Betrieb" in answer.json()["detail"]
 
 
 def test_several_workers_need_postgresql(capsys: pytest.CaptureFixture[str]) -> None:
