@@ -31,9 +31,8 @@ Rows: the embedded default (SQLite, one process) and, when Debian's
 postgresql-15 is installed, the scale-out mode (``docs/operations.md``) on a
 throwaway PostgreSQL server with 1, 2 and 4 marketplace workers, each on a fresh
 database; without it the benchmark prints "PostgreSQL: not available in this
-build". On PostgreSQL the station delivers with a municipality account's token
-(the fleet's device credentials are not on PostgreSQL yet). ``--no-postgres``
-runs SQLite only.
+build". On every database the station delivers signed with its own device
+credential (fleet enrolment). ``--no-postgres`` runs SQLite only.
 """
 
 from __future__ import annotations
@@ -119,9 +118,7 @@ Configuration = tuple[str, str, int]  # label, database URL ("" = SQLite), worke
 
 def configurations(stack: ExitStack, postgres: bool) -> list[Configuration]:
     """SQLite, and PostgreSQL with 1, 2 and 4 workers on a throwaway server
-    (Debian's postgresql-15, ``tests/support/postgres.py``) when it is there.
-    On PostgreSQL the station delivers with a municipality account's token (the
-    fleet is not on PostgreSQL yet, ``docs/operations.md``)."""
+    (Debian's postgresql-15, ``tests/support/postgres.py``) when it is there."""
     found: list[Configuration] = [("SQLite", "", 1)]
     if not postgres:
         return found

@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--database-url",
         default="",
-        help="PostgreSQL statt SQLite (docs/operations.md; ohne Flotte und Föderation)",
+        help="PostgreSQL statt SQLite (docs/operations.md)",
     )
     parser.add_argument("--workers", type=int, default=1, help="mit --database-url")
     parser.add_argument("--once", action="store_true", help="nach der Ausgabe enden")

@@ -30,8 +30,7 @@ class FlowConfig(msgspec.Struct, kw_only=True, frozen=True):
     station_port: int = 8080
     replica_port: int | None = 8100  # the second node; None: no federation
     # The scale-out mode (docs/operations.md): the marketplace on PostgreSQL with
-    # several workers. The fleet and the federation are not on PostgreSQL yet, so
-    # the station delivers with a municipality account's token, and no second node.
+    # several workers; the second node stays on its SQLite file.
     database_url: str = ""
     workers: int = 1
     seed: int = 1

@@ -1,6 +1,7 @@
 """A second marketplace node that replicates the demo catalog (docs/federation.md).
 
-The demo marketplace is node ``dresden``; node ``zweit`` (its own SQLite file
+The demo marketplace is node ``dresden`` (on its SQLite file or, in the
+scale-out mode, on PostgreSQL); node ``zweit`` (its own SQLite file
 ``<var>/knoten-zweit.sqlite3``, no catalog of its own) has it as its one peer and
 pulls its signed change feed every two seconds. Cheap: one more process, and the
 57 published offer versions replicate in a few seconds.
@@ -17,6 +18,7 @@ import msgspec
 from marketplace.db import Database
 from marketplace.demo.flow.children import Child, wait_until_answers
 from marketplace.demo.flow.config import HOST, FlowConfig
+from marketplace.demo.flow.prepare import open_database
 from marketplace.demo.seed import SEED_OPERATOR
 from marketplace.federation import service
 from marketplace.federation.keys import NodeKey, key_path
@@ -29,7 +31,7 @@ REPLICA = "zweit"
 async def prepare_federation(config: FlowConfig) -> None:
     """Both nodes initialised, the replica following the demo node (once)."""
     home_key = NodeKey.load_or_create(key_path(config.db))
-    async with Database(config.db, readers=1) as db:
+    async with open_database(config) as db:
         home = await service.init_node(db, home_key, HOME, config.marketplace_url)
     replica_key = NodeKey.load_or_create(key_path(config.replica_db))
     async with Database(config.replica_db, readers=1) as db:

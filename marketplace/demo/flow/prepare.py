@@ -7,7 +7,6 @@ Every step is idempotent, so a second start of the demo changes nothing.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -28,7 +27,6 @@ from marketplace.demo.flow.config import (
 from marketplace.demo.mail import AGS, seed_mail_subscriptions
 from marketplace.fleet import service as fleet
 from marketplace.fleet.schemas import ApplianceIn, Connection, HardwareKind, TokenIn
-from marketplace.identity import service as identity
 
 
 async def prepare_marketplace(config: FlowConfig) -> tuple[list[str], str | None]:
@@ -41,9 +39,6 @@ async def prepare_marketplace(config: FlowConfig) -> tuple[list[str], str | None
             await seed_delivery(db, config.receiver_ports),
             await seed_mail_subscriptions(db, config.receiver_ports),
         ]
-        if config.on_postgres:  # no fleet on PostgreSQL yet: an account's token
-            await _account_token(db, config)
-            return notes, None
         token = await _station_token(db, config)
     return notes, token
 
@@ -55,19 +50,6 @@ def open_database(config: FlowConfig) -> Database:
 
         return PostgresDatabase(config.database_url, path=config.db, connections=1)
     return Database(config.db, readers=1)
-
-
-async def _account_token(db: Database, config: FlowConfig) -> None:
-    buyer = await principal(db, "dresden-einkauf")
-    assert buyer is not None, "the demo seed makes the buyer account"
-    issued = await identity.issue_token(db, buyer, "Scanstation (Demo)")
-    config.station.mkdir(parents=True, exist_ok=True)
-    path = config.station / "intake-token"
-    path.unlink(missing_ok=True)
-    with os.fdopen(
-        os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w"
-    ) as f:
-        f.write(issued.token)
 
 
 async def _station_token(db: Database, config: FlowConfig) -> str | None:
@@ -120,11 +102,6 @@ def prepare_station(config: FlowConfig) -> None:
 
 
 def station_toml(config: FlowConfig) -> str:
-    credential = (
-        'token_file = "intake-token"  # no fleet on PostgreSQL yet'
-        if config.on_postgres
-        else 'credential_dir = "geraet"'
-    )
     return f"""\
 # Written by the demo flow (marketplace/demo/flow); paths relative to this file.
 host = "{HOST}"
@@ -150,7 +127,7 @@ appliance_id = "{STATION_NAME}"
 [outbox]
 folder = "postausgang"
 intake_url = "{config.marketplace_url}"
-{credential}
+credential_dir = "geraet"
 municipality_ags = "{AGS}"
 poll_seconds = 0.25
 backoff_base = 0.5

@@ -41,26 +41,20 @@ class Scanned(msgspec.Struct, kw_only=True, frozen=True):
 
 _SQL = """
 SELECT s.intake_sha256, s.id, s.subscription_id, s.undeliverable_reason,
-       {sender}, {device},
+       COALESCE(a.name, u.login), a.name IS NOT NULL,
        r.name, r.kind, o.state, o.idempotency_key, o.receipt, o.last_reason
 FROM delivery_submissions s
 LEFT JOIN intake_documents i
     ON i.municipality_ags = s.municipality_ags AND i.sha256 = s.intake_sha256
 LEFT JOIN users u ON u.id = i.sender_user_id
-{fleet}
+LEFT JOIN fleet_appliances a ON a.id = i.sender_appliance_id
 LEFT JOIN delivery_outbox o ON o.submission_id = s.id
 LEFT JOIN delivery_routes r ON r.id = o.route_id
 WHERE s.municipality_ags = {ags} AND s.intake_sha256 IS NOT NULL
 ORDER BY s.created_at, o.id
 """
-_SQLITE = _SQL.format(
-    sender="COALESCE(a.name, u.login)",
-    device="a.name IS NOT NULL",
-    fleet="LEFT JOIN fleet_appliances a ON a.id = i.sender_appliance_id",
-    ags="?",
-)
-# The fleet's tables are not on PostgreSQL yet: senders are accounts there.
-_POSTGRES = _SQL.format(sender="u.login", device="FALSE", fleet="", ags="$1")
+_SQLITE = _SQL.format(ags="?")
+_POSTGRES = _SQL.format(ags="$1")
 
 
 def scanned(db_path: Path, ags: str, database_url: str = "") -> dict[str, Scanned]:

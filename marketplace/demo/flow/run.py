@@ -134,8 +134,9 @@ class Flow:
 
     @property
     def _replica(self) -> bool:
-        """A second node (not on PostgreSQL: the federation is SQLite only)."""
-        return self.config.replica_port is not None and not self.config.on_postgres
+        """A second node (its own SQLite file, also when the demo node is on
+        PostgreSQL)."""
+        return self.config.replica_port is not None
 
     def _start(self, token: str | None) -> list[str]:
         """Receivers, marketplace (and the second node), enrolment, station."""
