@@ -5,15 +5,13 @@
 so filtering and counting read one narrow table. Relevance is the bm25 score in
 the word index (titles weighted above the body) for offers where every word
 begins a word of the text; offers matched by parts of words follow. Without a
-text the order is by service title and provider. Facet counts of a query do not change
-while the catalog does not, so ``FacetCache`` keeps them per catalog generation
-(a counter the database raises with every change to ``catalog_current``): turning
-pages, or the next visitor with the same filters, costs no recount.
+text the order is by service title and provider. ``generation`` reads the
+counter the database raises with every change to ``catalog_current``;
+``search_cache`` keeps what is computed here per generation.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -254,44 +252,3 @@ def facet_values(
         FacetValue(value=value, label=labels.get(value, value), count=count)
         for value, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
-
-
-class FacetCache:
-    """Facet counts by query (without its page) for one catalog generation;
-    the least recently used are dropped beyond ``size``."""
-
-    def __init__(self, size: int = 2048) -> None:
-        self._size = size
-        self._generation = -1
-        self._entries: OrderedDict[tuple[object, ...], FacetCounts] = OrderedDict()
-
-    async def counts(self, conn: Connection, query: SearchQuery) -> FacetCounts:
-        current = await generation(conn)
-        if current != self._generation:
-            self._entries.clear()
-            self._generation = current
-        key = _facet_key(query)
-        found = self._entries.get(key)
-        if found is None:
-            found = await facet_counts(conn, query)
-            if self._generation == current:  # not cleared while counting
-                self._entries[key] = found
-                if len(self._entries) > self._size:
-                    self._entries.popitem(last=False)
-        else:
-            self._entries.move_to_end(key)
-        return found
-
-
-def _facet_key(query: SearchQuery) -> tuple[object, ...]:
-    words = tuple(t.words for t in terms(query.q))
-    return (
-        words,
-        query.land,
-        query.topic,
-        query.life_situation,
-        query.provider,
-        query.maturity,
-        query.price_band,
-        query.leika_key,
-    )

@@ -9,7 +9,7 @@ from weakref import WeakKeyDictionary
 
 import msgspec
 
-from marketplace.catalog import repository, rules, search
+from marketplace.catalog import repository, rules
 from marketplace.catalog.rules import LAND_NAMES as LAND_NAMES  # used by contracts
 from marketplace.catalog.schemas import (
     Land,
@@ -26,6 +26,7 @@ from marketplace.catalog.schemas import (
     Service,
     ServiceIn,
 )
+from marketplace.catalog.search_cache import SearchCache
 from marketplace.contracts.render import check_template
 from marketplace.costs.service import Quoter, validate_cost_model
 from marketplace.db import Connection, Database, Row
@@ -374,34 +375,23 @@ async def search_catalog(
     """Full-text search with facets; municipalities see their own price per hit.
 
     A fixed number of queries and one quote per hit of the page, whatever the
-    catalog's size; all read from one snapshot, so counts and hits agree.
+    catalog's size; counts and hits are read from one snapshot, so they agree.
+    A page asked for again while the catalog has not changed costs one query
+    (``search_cache``).
     """
     rules.check_query(query)
-    async with db.read() as conn, repository.snapshot(conn):
-        counted = await _facet_cache(db).counts(conn, query)
-        hits = await search.page_of_hits(conn, query)
+    async with db.read() as conn:
+        page = await _search_cache(db).page(conn, query)
         quoter = await _buyers_quoter(conn, principal)
-    if quoter is not None:
-        hits = [
-            msgspec.structs.replace(hit, my_quote=quoter.quote(hit.cost_model))
-            for hit in hits
-        ]
-    labels = {
-        "land": LAND_NAMES,
-        "provider": counted.provider_names,
-        "price_band": search.PRICE_BANDS,
-        "maturity": {str(n): f"Reifegrad {n}" for n in range(5)},
-    }
-    return SearchPage(
-        total=counted.total,
-        page=query.page,
-        per_page=query.per_page,
-        hits=hits,
-        facets={
-            name: search.facet_values(values, labels.get(name))
-            for name, values in counted.facets.items()
-        },
-    )
+    if quoter is None:
+        return page
+    hits = [
+        msgspec.structs.replace(
+            hit, my_quote=quoter.quote_version(hit.offer_version_id, hit.cost_model)
+        )
+        for hit in page.hits
+    ]
+    return msgspec.structs.replace(page, hits=hits)
 
 
 async def _buyers_quoter(
@@ -422,12 +412,12 @@ async def _buyers_quoter(
         return None
 
 
-_FACET_CACHES: WeakKeyDictionary[Database, search.FacetCache] = WeakKeyDictionary()
+_SEARCH_CACHES: WeakKeyDictionary[Database, SearchCache] = WeakKeyDictionary()
 
 
-def _facet_cache(db: Database) -> search.FacetCache:
+def _search_cache(db: Database) -> SearchCache:
     """One cache per open database (they differ in tests and benchmarks)."""
-    cache = _FACET_CACHES.get(db)
+    cache = _SEARCH_CACHES.get(db)
     if cache is None:
-        cache = _FACET_CACHES[db] = search.FacetCache()
+        cache = _SEARCH_CACHES[db] = SearchCache()
     return cache

@@ -15,6 +15,7 @@ inhabitant is counted twice.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -41,26 +42,38 @@ _REST = "_rest"
 Chain = list[tuple[Sequence[tuple[str, int]], str]]
 
 
+QUOTES_KEPT = 8192  # per reader connection: about 600 bytes each
+
+
+class _Known:
+    """What is remembered for one connection while its data state holds: the
+    splitting levels and each municipality's ``Quoter`` (``entries``), and the
+    quotes of published versions by (AGS, version id)."""
+
+    def __init__(self, state: tuple[int, int]) -> None:
+        self.state = state
+        self.entries: dict[tuple[str, str], Any] = {}
+        self.quotes: OrderedDict[tuple[str | None, int], Quote] = OrderedDict()
+
+
 class _Memo:
     """What splitting needs (a Land's units, a Landkreis's Gemeinden, each
-    municipality's chain), remembered per connection for as long as the database
-    has not changed (``repository.data_state``), so a repeated quote costs one small
-    query instead of scanning a Land's Gemeinden. Exact: any commit, by any
-    connection, or any write on this one starts afresh."""
+    municipality's chain) and the quotes priced from it, remembered per connection
+    for as long as the database has not changed (``repository.data_state``), so a
+    repeated quote costs one small query instead of scanning a Land's Gemeinden.
+    Exact: any commit, by any connection, or any write on this one starts afresh
+    (on PostgreSQL the state changes with every read, so nothing is reused)."""
 
     def __init__(self) -> None:
-        self._seen: WeakKeyDictionary[
-            Connection, tuple[tuple[int, int], dict[tuple[str, str], Any]]
-        ] = WeakKeyDictionary()
+        self._seen: WeakKeyDictionary[Connection, _Known] = WeakKeyDictionary()
 
-    async def valid(self, conn: Connection) -> dict[tuple[str, str], Any]:
+    async def valid(self, conn: Connection) -> _Known:
         """The entries still valid for ``conn`` (emptied if the data changed)."""
         state = await repository.data_state(conn)
         known = self._seen.get(conn)
-        if known is None or known[0] != state:
-            known = (state, {})
-            self._seen[conn] = known
-        return known[1]
+        if known is None or known.state != state:
+            known = self._seen[conn] = _Known(state)
+        return known
 
 
 _memo = _Memo()
@@ -69,27 +82,40 @@ _memo = _Memo()
 class Quoter:
     """Prices cost models for one (real or reference) municipality."""
 
-    def __init__(self, *, ags: str | None, population: int, split: LandSplit):
+    def __init__(
+        self,
+        *,
+        ags: str | None,
+        population: int,
+        split: LandSplit,
+        quotes: OrderedDict[tuple[str | None, int], Quote] | None = None,
+    ):
         self.ags = ags
         self.population = population
         self._split = split
+        self._quotes = quotes
 
     @classmethod
     async def for_municipality(cls, conn: Connection, ags: str) -> Quoter:
-        entries = await _memo.valid(conn)
-        known = entries.get(("ags", ags))
-        if known is None:
+        """The municipality's quoter; the same one (with what its split and
+        quotes remembered) while the data it was built from holds."""
+        known = await _memo.valid(conn)
+        quoter: Quoter | None = known.entries.get(("ags", ags))
+        if quoter is None:
             found = await repository.municipality(conn, ags)
             if found is None:
                 raise NotFound(
                     f"Die Kommune mit dem Gemeindeschlüssel {ags} ist unbekannt."
                 )
             kind, land_code, population, land_population = found
+            entries = known.entries
             chain = await _chain(conn, entries, ags, kind, land_code, land_population)
-            known = entries[("ags", ags)] = (population, land_code, chain)
-        population, land_code, chain = known
-        split = LandSplit(land_code=land_code, chain=chain)
-        return cls(ags=ags, population=population, split=split)
+            split = LandSplit(land_code=land_code, chain=chain)
+            quoter = cls(
+                ags=ags, population=population, split=split, quotes=known.quotes
+            )
+            entries[("ags", ags)] = quoter
+        return quoter
 
     @classmethod
     async def for_reference(
@@ -108,6 +134,22 @@ class Quoter:
             expected_cases=expected_cases,
             land_split=self._split,
         )
+
+    def quote_version(self, version_id: int, model: CostModel) -> Quote:
+        """The quote for a published version, whose ``model`` is given (a
+        published version never changes, so its quote is kept by id for as long
+        as the municipalities' data holds; the least recently used go first)."""
+        if self._quotes is None:
+            return self.quote(model)
+        key = (self.ags, version_id)
+        found = self._quotes.get(key)
+        if found is None:
+            found = self._quotes[key] = self.quote(model)
+            if len(self._quotes) > QUOTES_KEPT:
+                self._quotes.popitem(last=False)
+        else:
+            self._quotes.move_to_end(key)
+        return found
 
 
 def validate_cost_model(model: CostModel) -> CostModel:
@@ -191,6 +233,8 @@ async def quote_offer_version(
         if model is None:
             raise NotFound(f"Die Angebotsversion {version_id} gibt es nicht.")
         quoter = await Quoter.for_municipality(conn, ags)
+    if expected_cases is None:
+        return quoter.quote_version(version_id, validate_cost_model(model))
     return quoter.quote(validate_cost_model(model), expected_cases=expected_cases)
 
 

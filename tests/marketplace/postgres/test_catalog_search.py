@@ -15,11 +15,13 @@ import msgspec
 import pytest
 import pytest_asyncio
 
-from marketplace.catalog import service
-from marketplace.catalog.schemas import SearchPage, SearchQuery
+from marketplace.catalog import repository, service
+from marketplace.catalog.schemas import OfferIn, SearchPage, SearchQuery
 from marketplace.db import Database
 from marketplace.db.postgres import PostgresDatabase
 from marketplace.demo import seed_demo
+from marketplace.identity import service as identity
+from tests.marketplace.catalog.helpers import offer_body
 from tests.support.postgres import PostgresServer
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -106,3 +108,56 @@ def _timeless(value: object) -> object:
             return [_timeless(item) for item in items]
         case other:
             return other
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def workers(
+    pg_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[Database, Database]]:
+    """Two workers' databases (each with its own search cache and quoter memo)
+    on one PostgreSQL database holding the demo catalog."""
+    folder = tmp_path_factory.mktemp("catalog-workers")
+    url = pg_server.fresh()
+    one = PostgresDatabase(url, path=folder / "one", connections=2)
+    two = PostgresDatabase(url, path=folder / "two", connections=2)
+    async with one, two:
+        await seed_demo(one)
+        yield one, two
+
+
+async def test_a_page_cached_by_one_worker_shows_another_workers_change(
+    workers: tuple[Database, Database],
+) -> None:
+    """GIVEN a page and a buyer's prices that worker one answered twice (so from
+    its cache) WHEN worker two publishes an offer and then changes Sachsen's
+    population THEN worker one's next answers show the offer and the new prices:
+    the catalog generation is a committed row every worker reads."""
+    one, two = workers
+    query = SearchQuery(per_page=100)  # the whole demo catalog
+    buyer = await identity.authenticate(one, "leipzig-einkauf", "demo-leipzig")
+    await service.search_catalog(one, buyer, query)
+    before = await service.search_catalog(one, buyer, query)
+    operator = await identity.authenticate(two, "betrieb", "demo-betrieb")
+    data = msgspec.convert(
+        offer_body(title="Parkraum Westwerk", provider_id="dataport"), OfferIn
+    )
+    offer = await service.create_offer(two, operator, data)
+    await service.publish(two, operator, offer.id, 1)
+    after = await service.search_catalog(one, buyer, query)
+    assert after.total == before.total + 1
+    assert "Parkraum Westwerk" in [hit.title for hit in after.hits]
+
+    land = next(x for x in await service.laender(two) if x.code == "14")
+    async with two.transaction() as conn:
+        halved = msgspec.structs.replace(land, population=land.population // 2)
+        await repository.upsert_land(conn, halved)
+    repriced = await service.search_catalog(one, buyer, query)
+    quotes = {hit.offer_version_id: hit.my_quote for hit in after.hits}
+    shared = [
+        hit
+        for hit in repriced.hits
+        if hit.my_quote is not None
+        and any(item.kind == "land_share" for item in hit.my_quote.items)
+    ]
+    assert shared  # some demo offers split a Land-level total
+    assert all(hit.my_quote != quotes[hit.offer_version_id] for hit in shared)
