@@ -24,11 +24,12 @@ async def data_state(conn: Connection) -> tuple[int, int]:
     """Changes whenever the database may have changed for this connection: SQLite's
     ``data_version`` moves on commits by other connections, ``total_changes()`` on
     this connection's own writes (committed or not)."""
-    async with conn.execute(
-        "SELECT (SELECT data_version FROM pragma_data_version()), total_changes()"
-    ) as cur:
-        row = await cur.fetchone()
-    return (int(row[0]), int(row[1])) if row else (0, 0)
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT (SELECT data_version FROM pragma_data_version()), total_changes()"
+        )
+    )
+    return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
 
 
 async def country_population(conn: Connection) -> int:
