@@ -11,7 +11,11 @@ endpoint served by the same server, measured side by side in one run.
    in with bulk SQL; the search index is written by the catalog's own
    ``set_current``, and each version's reference price by the real ``Quoter``.
 2. The real app (``create_app``) plus one trivial handler registered on it runs
-   under uvicorn in a separate process on loopback.
+   under uvicorn in a separate process on loopback. A second extra handler answers
+   the anonymous search requests as cache misses (a new ``SearchCache`` each
+   time), so the cost of a page nobody asked for before is measured beside the
+   realistic mix, in which the ~200 distinct search URLs repeat and are mostly
+   answered from the cache after the first round.
 3. This process drives concurrent requests with httpx. Rounds interleave the
    endpoints (rotating their order) so noise on the machine hits all alike.
 
@@ -40,12 +44,15 @@ from typing import Any
 
 import httpx
 import msgspec
+from litestar import Request as HttpRequest
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from marketplace.catalog import repository as catalog  # noqa: E402
+from marketplace.catalog.schemas import SearchPage, SearchQuery  # noqa: E402
+from marketplace.catalog.search_cache import SearchCache  # noqa: E402
 from marketplace.costs.calculator import split_exact  # noqa: E402
 from marketplace.costs.schemas import CostModel  # noqa: E402
 from marketplace.costs.service import Quoter  # noqa: E402
@@ -54,6 +61,8 @@ from marketplace.identity import service as identity  # noqa: E402
 from marketplace.identity.schemas import Role  # noqa: E402
 
 NOW = "2026-01-01T00:00:00+00:00"
+SEARCH = "/api/v1/catalog/search"
+UNCACHED = "search, every page new"
 # code, abbreviation, name, population (Destatis 31.12.2023, rounded), kreisfreie
 # Städte, Landkreise, Gemeinden in Landkreisen (official counts, rounded).
 LAENDER = [
@@ -373,7 +382,16 @@ def serve(db: Path, port: int) -> None:
 
     app = create_app(Settings(db_path=db))
     app.register(trivial)
+    app.register(get("/bench/search-uncached", include_in_schema=False)(uncached))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+async def uncached(request: HttpRequest[Any, Any, Any]) -> SearchPage:
+    """The search as on a cache miss: a new, empty cache for every request."""
+    query = msgspec.convert(dict(request.query_params), SearchQuery, strict=False)
+    database: Database = request.app.state.db
+    async with database.read() as conn:
+        return await SearchCache().page(conn, query)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -445,6 +463,11 @@ def endpoints(
     found: dict[str, list[Request]] = {"trivial": [("/bench/trivial", anonymous)]}
     if with_search:
         found["search"] = [(_search_url(rng), anonymous) for _ in range(300)]
+        # The same requests, each answered as a cache miss (counts and hits read).
+        found[UNCACHED] = [
+            (url.replace(SEARCH, "/bench/search-uncached"), anonymous)
+            for url, _ in found["search"]
+        ]
         found["search as municipality"] = [
             (_search_url(rng), {"Authorization": f"Bearer {rng.choice(data.tokens)}"})
             for _ in range(300)
@@ -467,7 +490,7 @@ def _search_url(rng: random.Random) -> str:
         params["land"] = rng.choice(LAENDER)[0]
     if rng.random() < 0.1:
         params["page"] = 2
-    return f"/api/v1/catalog/search?{httpx.QueryParams(params)}"
+    return f"{SEARCH}?{httpx.QueryParams(params)}"
 
 
 def _quote_url(data: Catalog, rng: random.Random) -> str:
@@ -526,7 +549,7 @@ def report(samples: dict[str, dict[str, Sample]], concurrency: int) -> None:
         " trivial endpoint's server CPU per request divided by this one's (what a"
         " server-bound run would show, whatever the client's own speed)."
     )
-    for name in ("search", "search as municipality", "cost calculation"):
+    for name in ("search", UNCACHED, "search as municipality", "cost calculation"):
         if name in load:
             _verdict(name, load[name], solo[name], trivial, concurrency)
     if "search" not in load:
