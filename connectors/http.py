@@ -3,7 +3,8 @@
 Anything that leaves the outcome unknown (connection refused, timeout, 5xx, 429,
 an answer that cannot be parsed) becomes ``Deferred``: the receiver deduplicates
 by idempotency key, so trying again is safe. A 4xx other than 408/425/429 is the
-receiver saying no and becomes ``Rejected`` with the receiver's own reason.
+receiver saying no and becomes ``Rejected`` with the receiver's own reason, except
+a signature refused for its timestamp while the clocks are apart (``clock_refusal``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_RETRY_AFTER = 30.0
 _RETRYABLE_4XX = frozenset({408, 425, 429})
+# A ``Date`` header has whole seconds and is written after the request arrived.
+_DATE_SLACK = 5.0
 
 
 class Problem(msgspec.Struct, kw_only=True):
@@ -52,6 +55,31 @@ def refusal(response: httpx.Response, what: str) -> Deferred | Rejected:
     if status >= 500 or status in _RETRYABLE_4XX:
         return Deferred(retry_after=retry_after(response), reason=reason)
     return Rejected(reason=reason)
+
+
+def clock_refusal(
+    response: httpx.Response, what: str, *, sent_at: float, window: float
+) -> Deferred | None:
+    """A 401 while this server's clock and the receiver's (its ``Date`` header)
+    are further apart than the signature's time ``window``: the receiver refused
+    the timestamp, not the key. That passes once NTP sets a clock right, so the
+    delivery is retried instead of becoming a dead letter."""
+    raw = response.headers.get("date")
+    if response.status_code != 401 or raw is None:
+        return None
+    try:
+        theirs = parsedate_to_datetime(raw).timestamp()
+    except (TypeError, ValueError):
+        return None
+    skew = sent_at - theirs
+    if abs(skew) <= window - _DATE_SLACK:
+        return None
+    reason = (
+        f"{what}: HTTP 401 {_problem_text(response)}; die Uhr dieses Servers geht "
+        f"{abs(skew):.0f} s {'vor' if skew > 0 else 'nach'} gegenüber der des "
+        f"Empfängers (Zeitabgleich/NTP prüfen), neuer Versuch folgt"
+    )
+    return Deferred(retry_after=DEFAULT_RETRY_AFTER, reason=reason)
 
 
 def garbage(what: str, detail: str) -> Deferred:

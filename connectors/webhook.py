@@ -11,7 +11,8 @@ key answers the first ``Ack`` again with ``duplicate`` set.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Self
 
@@ -29,7 +30,12 @@ from connectors.results import (
     Rejected,
     SettingSpec,
 )
-from connectors.signing import IDEMPOTENCY_HEADER, TEST_HEADER, signed_headers
+from connectors.signing import (
+    IDEMPOTENCY_HEADER,
+    REPLAY_WINDOW,
+    TEST_HEADER,
+    signed_headers,
+)
 from connectors.submission import Submission
 
 log = logging.getLogger(__name__)
@@ -71,8 +77,11 @@ class WebhookSettings(
 class WebhookConnector:
     kind: ClassVar[str] = "webhook"
 
-    def __init__(self, settings: WebhookSettings) -> None:
+    def __init__(
+        self, settings: WebhookSettings, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self._settings = settings
+        self._clock = clock
         self._secret = settings.secret.encode()
         self._client = httpx.AsyncClient(timeout=settings.timeout)
 
@@ -91,11 +100,15 @@ class WebhookConnector:
                 reason=f"Nutzlast {len(wire.body)} Bytes überschreitet die Grenze des "
                 f"Empfängers von {self._settings.max_bytes} Bytes."
             )
+        now = self._clock()
+        signature = signed_headers(
+            self._secret, wire.body, now, description=wire.description
+        )
         headers = {
             "Content-Type": wire.content_type,
             IDEMPOTENCY_HEADER: submission.idempotency_key,
             TEST_HEADER: "1" if submission.test else "0",
-            **signed_headers(self._secret, wire.body, description=wire.description),
+            **signature,
         }
         if wire.description:
             headers[webhook_wire.SUBMISSION_HEADER] = wire.description
@@ -106,7 +119,10 @@ class WebhookConnector:
         except httpx.HTTPError as exc:
             return http.transport_failure(exc, "Webhook")
         if response.status_code not in (200, 201):
-            return http.refusal(response, "Webhook")
+            skewed = http.clock_refusal(
+                response, "Webhook", sent_at=now, window=REPLAY_WINDOW
+            )
+            return skewed or http.refusal(response, "Webhook")
         try:
             ack = msgspec.json.decode(response.content, type=Ack)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
