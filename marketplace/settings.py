@@ -68,7 +68,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             if raw is not None:
                 values[field.name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return msgspec.convert(values, cls, strict=False)
+        return msgspec.convert(values, cls, strict=False, dec_hook=_decode)
+
+
+def _decode(kind: type, value: object) -> object:
+    """Environment values are text; paths are made from it."""
+    if kind is Path and isinstance(value, str | Path):
+        return Path(value)
+    raise NotImplementedError(f"no conversion to {kind!r}")
 
 
 _SECRETS = frozenset({"csrf_secret", "s3_access_key", "s3_secret_key"})

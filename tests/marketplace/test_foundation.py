@@ -158,3 +158,22 @@ async def test_a_migration_numbered_below_the_newest_is_still_applied(
         versions = [row[0] for row in await cur.fetchall()]
     assert 3 in versions
     assert versions == sorted(versions)
+
+
+def test_settings_from_the_environment_take_paths_and_numbers(tmp_path: Path) -> None:
+    """GIVEN MARKETPLACE_DB_PATH, MARKETPLACE_PORT and MARKETPLACE_DATABASE_URL as
+    text, as the environment holds them WHEN settings are built from it THEN the
+    path is a Path, the port a number, and an explicit --db still wins."""
+    from marketplace.settings import Settings
+
+    environ = {
+        "MARKETPLACE_DB_PATH": str(tmp_path / "env.sqlite3"),
+        "MARKETPLACE_PORT": "8123",
+        "MARKETPLACE_DATABASE_URL": "postgresql://mp@127.0.0.1/mp",
+    }
+    settings = Settings.from_environ(environ)
+    assert settings.db_path == tmp_path / "env.sqlite3"
+    assert settings.port == 8123
+    assert settings.database_url == "postgresql://mp@127.0.0.1/mp"
+    chosen = Settings.from_environ(environ, db_path=tmp_path / "cli.sqlite3")
+    assert chosen.db_path == tmp_path / "cli.sqlite3"
