@@ -26,9 +26,10 @@ class SchemaTooNew(RuntimeError):
     """The database file was written by a newer version of the marketplace."""
 
 
-def available_migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) for every bundled migration, in order."""
-    folder = resources.files("marketplace.db") / "migrations"
+def available_migrations(folder_name: str = "migrations") -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every bundled migration, in order; PostgreSQL's are
+    in ``migrations_pg``."""
+    folder = resources.files("marketplace.db") / folder_name
     found = []
     for entry in folder.iterdir():
         match = _NAME.match(entry.name)
@@ -50,12 +51,7 @@ async def apply_migrations(conn: aiosqlite.Connection) -> int:
     async with conn.execute("SELECT version FROM schema_migrations") as cur:
         applied = {int(row[0]) for row in await cur.fetchall()}
     migrations = available_migrations()
-    known = {version for version, _, _ in migrations}
-    if applied - known:
-        raise SchemaTooNew(
-            f"database has schema versions {sorted(applied - known)} that this "
-            f"software does not know (newest known: {max(known, default=0)})"
-        )
+    refuse_unknown(applied, migrations)
     current = max(applied, default=0)
     for version, name, sql in migrations:
         if version in applied:
@@ -75,6 +71,16 @@ async def apply_migrations(conn: aiosqlite.Connection) -> int:
         await conn.execute("COMMIT")
         current = max(current, version)
     return current
+
+
+def refuse_unknown(applied: set[int], migrations: list[tuple[int, str, str]]) -> None:
+    """Raise ``SchemaTooNew`` when the database records a version not bundled here."""
+    known = {version for version, _, _ in migrations}
+    if applied - known:
+        raise SchemaTooNew(
+            f"database has schema versions {sorted(applied - known)} that this "
+            f"software does not know (newest known: {max(known, default=0)})"
+        )
 
 
 def _split_statements(sql: str) -> list[str]:

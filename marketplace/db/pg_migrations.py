@@ -9,29 +9,15 @@ that start together apply each file exactly once.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import UTC, datetime
-from importlib import resources
 
 import asyncpg
 
-from marketplace.db.migrations import SchemaTooNew
+from marketplace.db.migrations import available_migrations, refuse_unknown
 
 log = logging.getLogger(__name__)
 
-_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 MIGRATION_LOCK = 0x6D696772  # the key of the migrating process's advisory lock
-
-
-def available_pg_migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) for every bundled PostgreSQL migration, in order."""
-    folder = resources.files("marketplace.db") / "migrations_pg"
-    found = []
-    for entry in folder.iterdir():
-        match = _NAME.match(entry.name)
-        if match:
-            found.append((int(match[1]), match[2], entry.read_text(encoding="utf-8")))
-    return sorted(found)
 
 
 async def apply_pg_migrations(conn: asyncpg.Connection) -> int:
@@ -44,13 +30,8 @@ async def apply_pg_migrations(conn: asyncpg.Connection) -> int:
         )
         rows = await conn.fetch("SELECT version FROM schema_migrations")
         applied = {int(row["version"]) for row in rows}
-        migrations = available_pg_migrations()
-        known = {version for version, _, _ in migrations}
-        if applied - known:
-            raise SchemaTooNew(
-                f"database has schema versions {sorted(applied - known)} that this "
-                f"software does not know (newest known: {max(known, default=0)})"
-            )
+        migrations = available_migrations("migrations_pg")
+        refuse_unknown(applied, migrations)
         for version, name, sql in migrations:
             if version not in applied:
                 await _apply(conn, version, name, sql)
