@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.support.processes import REPO
 
@@ -22,6 +22,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = REPO / "test-artifacts"
+
+# Playwright's ``expect`` waits 5 s by default. A station's scanimage may linger
+# up to 5 s after a jam before it is killed (``appliance._exec.scanimage.LINGER``)
+# and a loaded CI machine is slower than a desk: every page assertion waits 20 s.
+EXPECT_TIMEOUT_MS = 20_000
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 @contextmanager

@@ -154,7 +154,10 @@ class CountingProxy(CuttableProxy):
             self._limit = limit
 
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
-        upstream = source.getsockname()[1] == self.port  # from the client
+        try:
+            upstream = source.getsockname()[1] == self.port  # from the client
+        except OSError:  # cut before this pump began: the loop below ends at once
+            upstream = False
         try:
             while data := source.recv(65536):
                 sink.sendall(data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -189,7 +190,9 @@ def test_an_empty_feeder_and_a_jam_are_shown_and_the_batch_goes_on_from_the_page
     live.device.set()
     press(page, "Weiter scannen")
     seen = set()
+    deadline = time.monotonic() + 120
     while not (text := status.inner_text()).startswith("Fertig"):
+        assert time.monotonic() < deadline, f"batch not done after 120 s: {text}"
         seen.add(text)
         page.wait_for_timeout(100)
     assert any(re.search(r"Seite \d+ von 10", t) for t in seen), seen
