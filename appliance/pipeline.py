@@ -9,6 +9,7 @@ the scan log; the batch result counts pages so that none can go missing unseen.
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -29,6 +30,12 @@ from appliance.separate import separate
 from appliance.settings import PipelineSettings
 from appliance.space import require_space
 
+# Cleanup workers are forked from a small server process, never from the caller:
+# the station runs batches in a thread of its web server, and forking a process
+# with threads can copy a lock another thread holds (a worker then hangs).
+_WORKERS = multiprocessing.get_context("forkserver")
+_WORKERS.set_forkserver_preload(["appliance.pipeline"])
+
 
 def run_batch(sources: Sequence[Path], job: JobContext) -> BatchResult:
     pages, rejected = capture_files(sources, job)
@@ -43,7 +50,7 @@ def process_pages(
     The work folder (with every raw page) is removed only after the whole batch was
     written; when anything fails (a full disk, a crash) it stays for a rerun.
     """
-    pages = _clean_read_and_ocr(pages, job)
+    pages = clean_read_and_ocr(pages, job)
     documents, loose = separate(pages, job.settings)
     results = []
     for count, document in enumerate(documents, start=1):
@@ -63,13 +70,15 @@ def process_pages(
     )
 
 
-def _clean_read_and_ocr(pages: list[Page], job: JobContext) -> list[Page]:
+def clean_read_and_ocr(pages: list[Page], job: JobContext) -> list[Page]:
     """Cleanup and barcodes in worker processes; each page's OCR starts as soon as
     that page is clean, so the cores never wait for the slowest cleanup."""
     if not pages:
         return []
     with (
-        ProcessPoolExecutor(max_workers=min(job.workers, len(pages))) as cleaners,
+        ProcessPoolExecutor(
+            max_workers=min(job.workers, len(pages)), mp_context=_WORKERS
+        ) as cleaners,
         ThreadPoolExecutor(max_workers=job.workers) as readers,
     ):
         cleaning = [

@@ -28,11 +28,10 @@ from appliance.eid.submission import load as load_submission
 from appliance.errors import ApplianceError
 from appliance.integrity import load_or_create_key
 from appliance.job import JobContext, Router, no_rules
-from appliance.ocr import ocr_pages
 from appliance.outbox import DocumentMetadata, Outbox
 from appliance.outbox.schemas import Identification
 from appliance.pages import Document, Page
-from appliance.pipeline import clean_and_read
+from appliance.pipeline import clean_read_and_ocr
 from appliance.routing import RoutingRules, load_rules, route
 from appliance.scanlog import ScanLog
 from appliance.separate import separate
@@ -217,24 +216,18 @@ class Station:
         return "done", " ".join([summary, *notes]), len(pages)
 
     def process(self, job: JobContext, pages: list[Page]) -> str:
-        """Captured pages to documents of the batch; the summary for the operator."""
-        cleaned = []
-        for count, page in enumerate(pages, start=1):
-            cleaned.append(clean_and_read(page, job.settings, job.work_dir))
-            job.progress("clean", count, len(pages))
-        documents, loose = separate(cleaned, job.settings)
+        """Captured pages to documents of the batch; the summary for the operator.
+
+        Cleanup and OCR overlap as in ``appliance.pipeline`` (a page is read as
+        soon as it is clean), so a batch at the station is as fast as the pipeline
+        alone; the documents are then written one by one with their thumbnails."""
+        documents, loose = separate(clean_read_and_ocr(pages, job), job.settings)
         if documents and loose:  # a blank last sheet belongs to the last document
             last = documents[-1]
             documents[-1] = msgspec.structs.replace(
                 last, anomalies=[*last.anomalies, *loose]
             )
-        ocred = {
-            p.number: p for p in ocr_pages([p for d in documents for p in d.pages], job)
-        }
         for count, document in enumerate(documents, start=1):
-            document = msgspec.structs.replace(
-                document, pages=[ocred[p.number] for p in document.pages]
-            )
             self.write(document, job, position=count * 10)
             job.progress("pdf", count, len(documents))
         self._auto_commit(job.batch_id)
