@@ -155,6 +155,8 @@ def _serve(settings: Settings, *, seed_demo: bool, workers: int) -> int:
             "Mehrere Worker brauchen eine gemeinsame PostgreSQL-Datenbank "
             "(--database-url postgresql://...)."
         )
+    if settings.database_url:
+        asyncio.run(_check_connections(settings.database_url, settings, workers))
     asyncio.run(_check_documents(settings))
     if seed_demo:
         asyncio.run(_seed_on_start(settings))
@@ -181,6 +183,24 @@ def _serve(settings: Settings, *, seed_demo: bool, workers: int) -> int:
         log_level=level,
     )
     return 0
+
+
+async def _check_connections(url: str, settings: Settings, workers: int) -> None:
+    """Refuse workers that PostgreSQL cannot give their connections to."""
+    from marketplace.db.postgres import check_budget, connection_budget
+
+    budget = await connection_budget(
+        url,
+        workers=max(workers, 1),
+        read_connections=settings.read_connections,
+    )
+    check_budget(budget)
+    log.info(
+        "PostgreSQL connections: up to %d for %d worker(s), %d free",
+        budget.needed,
+        budget.workers,
+        budget.free,
+    )
 
 
 async def _check_documents(settings: Settings) -> None:

@@ -29,10 +29,12 @@ from pathlib import Path
 from typing import cast
 
 import asyncpg
+import msgspec
 
 from marketplace.db.database import Connection, Database, LockKey
 from marketplace.db.pg_connection import PgConnection
 from marketplace.db.pg_migrations import apply_pg_migrations
+from marketplace.errors import MarketplaceError
 
 log = logging.getLogger(__name__)
 
@@ -152,3 +154,77 @@ async def _tables_with_generated_id(raw: asyncpg.Connection) -> frozenset[str]:
         " AND is_identity = 'YES'"
     )
     return frozenset(str(r["table_name"]) for r in rows)
+
+
+# Connections a worker opens besides its pool: the session of an advisory lock
+# (federation pull) and one for a fleet run running at the same time.
+EXTRA_PER_WORKER = 2
+
+
+class ConnectionBudget(msgspec.Struct, frozen=True):
+    """What the server allows and what the workers would take at most."""
+
+    max_connections: int
+    reserved: int  # for superusers (and, from PostgreSQL 16, reserved roles)
+    in_use: int  # client connections open now, of any program
+    per_worker: int
+    workers: int
+
+    @property
+    def free(self) -> int:
+        return self.max_connections - self.reserved - self.in_use
+
+    @property
+    def needed(self) -> int:
+        return self.workers * self.per_worker
+
+
+async def connection_budget(
+    url: str, *, workers: int, read_connections: int
+) -> ConnectionBudget:
+    """Ask the server how many connections are left for ``workers`` processes
+    that each keep a pool of ``read_connections + 1`` plus their extras."""
+    try:
+        raw = await asyncpg.connect(url)
+    except (OSError, asyncpg.PostgresError) as exc:
+        # The URL may carry a password: name the server by host and port only.
+        raise MarketplaceError(
+            f"PostgreSQL ist nicht erreichbar ({type(exc).__name__}). Läuft der"
+            " Server, und stimmen Adresse, Benutzer und Passwort in --database-url?"
+        ) from exc
+    try:
+        rows = await raw.fetch(
+            "SELECT name, setting FROM pg_settings WHERE name IN"
+            " ('max_connections', 'superuser_reserved_connections',"
+            " 'reserved_connections')"
+        )
+        values = {str(r["name"]): int(r["setting"]) for r in rows}
+        in_use = await raw.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await raw.close()
+    return ConnectionBudget(
+        max_connections=values["max_connections"],
+        reserved=values.get("superuser_reserved_connections", 0)
+        + values.get("reserved_connections", 0),
+        in_use=int(in_use),
+        per_worker=read_connections + 1 + EXTRA_PER_WORKER,
+        workers=workers,
+    )
+
+
+def check_budget(budget: ConnectionBudget) -> None:
+    """Refuse to start workers that would run out of connections under load
+    (requests would then fail at the busiest moment, not at start)."""
+    if budget.needed <= budget.free:
+        return
+    raise MarketplaceError(
+        f"PostgreSQL hat nicht genug freie Verbindungen: {budget.workers} Worker"
+        f" brauchen bis zu {budget.needed} ({budget.per_worker} je Worker), frei"
+        f" sind {budget.free} (max_connections {budget.max_connections}, davon"
+        f" {budget.reserved} reserviert und {budget.in_use} schon belegt)."
+        " Weniger Worker (--workers), weniger Leseverbindungen"
+        " (MARKETPLACE_READ_CONNECTIONS) oder max_connections des Servers erhöhen."
+    )
