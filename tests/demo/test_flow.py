@@ -14,6 +14,7 @@ from appliance.outbox import State
 from marketplace.demo.flow import Flow, FlowConfig, FlowResult
 from marketplace.demo.flow.config import STATION_NAME
 from marketplace.demo.flow.outcome import Outcome, batch_pages
+from marketplace.demo.flow.report import render
 from marketplace.demo.flow.repository import Stored, receivers
 from marketplace.demo.mail import MAIL_SERVICES
 from marketplace.demo.receivers import Ports
@@ -170,4 +171,20 @@ def test_state_lives_in_the_var_folder(runs: tuple[Run, Run]) -> None:
         "marktplatz.log",
         "knoten-zweit.log",
         "scanstation.log",
+        "herzschlag.log",
     }
+
+
+def test_the_station_beats_and_the_fleet_records_its_health(
+    runs: tuple[Run, Run],
+) -> None:
+    """GIVEN the station enrolled with its device key WHEN the flow runs (both
+    runs) THEN its heartbeat reached the fleet register with the versions of its
+    programs and an outbox with nothing dead; the report says so."""
+    for result, _ in runs:
+        beat = result.heartbeat
+        assert beat is not None
+        assert str(beat.health["tesseract"]).startswith("tesseract 5")
+        assert beat.health["dead_letters"] == 0
+        assert beat.health["disk_free_bytes"] > 0
+        assert f"Herzschlag der Scanstation {beat.at}" in render(result)

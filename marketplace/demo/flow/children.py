@@ -86,6 +86,13 @@ def start_station(config: FlowConfig) -> Child:
     return child
 
 
+def start_heartbeat(config: FlowConfig, settings: Path) -> Child:
+    """The station's heartbeat, as its own unit runs on a provisioned device:
+    signed with the device key, it tells the fleet the station's health."""
+    argv = [sys.executable, "-m", "appliance.heartbeat", "--settings", str(settings)]
+    return Child("herzschlag", argv, config.var / "logs", {})
+
+
 def wait_until_answers(child: Child, url: str) -> None:
     """Until ``url`` answers 200 (or the child dies: FlowError with its log)."""
     _wait(child, functools.partial(_answers, url))

@@ -20,7 +20,7 @@ def render(result: FlowResult) -> str:
     lines = ["", *_intro(result)]
     for outcome in result.outcomes:
         lines += _document(result.config, outcome)
-    lines += ["", _stored(result.config), "", *pages(result.config)]
+    lines += ["", _stored(result.config), _beat(result), "", *pages(result.config)]
     if result.replication is not None:
         copied = result.replication
         lines.append(
@@ -28,6 +28,19 @@ def render(result: FlowResult) -> str:
             f"({copied.replica_offers} von {copied.home_offers} Angeboten repliziert)"
         )
     return "\n".join(lines)
+
+
+def _beat(result: FlowResult) -> str:
+    beat = result.heartbeat
+    if beat is None:
+        return "Flotte: von der Scanstation kam (noch) kein Herzschlag."
+    health = beat.health
+    return (
+        f"Flotte: Herzschlag der Scanstation {beat.at}, Tesseract"
+        f" {health.get('tesseract') or 'fehlt'}, Postausgang"
+        f" {health.get('outbox_depth', 0)} wartend,"
+        f" {health.get('dead_letters', 0)} unzustellbar."
+    )
 
 
 def _intro(result: FlowResult) -> list[str]:

@@ -50,20 +50,14 @@ LEFT JOIN users u ON u.id = i.sender_user_id
 LEFT JOIN fleet_appliances a ON a.id = i.sender_appliance_id
 LEFT JOIN delivery_outbox o ON o.submission_id = s.id
 LEFT JOIN delivery_routes r ON r.id = o.route_id
-WHERE s.municipality_ags = {ags} AND s.intake_sha256 IS NOT NULL
+WHERE s.municipality_ags = {0} AND s.intake_sha256 IS NOT NULL
 ORDER BY s.created_at, o.id
 """
-_SQLITE = _SQL.format(ags="?")
-_POSTGRES = _SQL.format(ags="$1")
 
 
 def scanned(db_path: Path, ags: str, database_url: str = "") -> dict[str, Scanned]:
     """Every scanned document of the municipality by SHA-256."""
-    rows = (
-        _postgres_rows(database_url, ags)
-        if database_url
-        else _sqlite_rows(db_path, ags)
-    )
+    rows = _rows(db_path, database_url, _SQL, ags)
     found: dict[str, Scanned] = {}
     for row in rows:
         sha, sub_id, subscription, reason, sender, device = row[:6]
@@ -84,21 +78,23 @@ def scanned(db_path: Path, ags: str, database_url: str = "") -> dict[str, Scanne
     return found
 
 
-def _sqlite_rows(db_path: Path, ags: str) -> list[tuple[Any, ...]]:
+def _rows(
+    db_path: Path, database_url: str, sql: str, value: str
+) -> list[tuple[Any, ...]]:
+    """Read-only rows of ``sql`` whose one parameter ``{0}`` is ``value``."""
+    if database_url:
+
+        async def fetch() -> list[tuple[Any, ...]]:
+            conn = await asyncpg.connect(database_url)
+            try:
+                return [tuple(row) for row in await conn.fetch(sql.format("$1"), value)]
+            finally:
+                await conn.close()
+
+        return asyncio.run(fetch())
     uri = f"file:{db_path.resolve()}?mode=ro"
     with closing(sqlite3.connect(uri, uri=True, timeout=10)) as conn:
-        return conn.execute(_SQLITE, (ags,)).fetchall()
-
-
-def _postgres_rows(url: str, ags: str) -> list[tuple[Any, ...]]:
-    async def fetch() -> list[tuple[Any, ...]]:
-        conn = await asyncpg.connect(url)
-        try:
-            return [tuple(row) for row in await conn.fetch(_POSTGRES, ags)]
-        finally:
-            await conn.close()
-
-    return asyncio.run(fetch())
+        return conn.execute(sql.format("?"), (value,)).fetchall()
 
 
 def _job(
@@ -112,6 +108,28 @@ def _job(
         reference=json.loads(receipt).get("reference") if receipt else None,
         reason=why,
     )
+
+
+class Beat(msgspec.Struct, kw_only=True, frozen=True):
+    """The station's last heartbeat as the fleet recorded it."""
+
+    at: str
+    health: dict[str, Any]
+
+
+_BEAT_SQL = (
+    "SELECT last_heartbeat_at, health FROM fleet_appliances"
+    " WHERE name = {0} AND last_heartbeat_at IS NOT NULL"
+)
+
+
+def last_beat(db_path: Path, station: str, database_url: str = "") -> Beat | None:
+    """The station's last heartbeat in the fleet register, if one came."""
+    rows = _rows(db_path, database_url, _BEAT_SQL, station)
+    if not rows:
+        return None
+    at, health = rows[0]
+    return Beat(at=str(at), health=json.loads(health) if health else {})
 
 
 class Stored(msgspec.Struct, kw_only=True, frozen=True):

@@ -13,22 +13,24 @@ import asyncio
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from types import TracebackType
 
 import msgspec
 
 from appliance.enrolment import StationSettings as EnrolmentSettings
-from appliance.enrolment import enrol
+from appliance.enrolment import enrol, load_credential
 from appliance.sample_mail.truth import GroundTruth
 from appliance.station.store import StationStore
 from marketplace.demo.flow.children import (
     Child,
     port_in_use,
+    start_heartbeat,
     start_marketplace,
     start_receivers,
     start_station,
 )
-from marketplace.demo.flow.config import FlowConfig
+from marketplace.demo.flow.config import STATION_NAME, FlowConfig
 from marketplace.demo.flow.federation import (
     Replication,
     prepare_federation,
@@ -43,6 +45,7 @@ from marketplace.demo.flow.feed import (
 )
 from marketplace.demo.flow.outcome import Outcome, outcomes
 from marketplace.demo.flow.prepare import prepare_marketplace, prepare_station
+from marketplace.demo.flow.repository import Beat, last_beat
 from marketplace.demo.flow.station import FlowError, StationClient
 from marketplace.demo.mail import AGS
 
@@ -67,6 +70,7 @@ class FlowResult(msgspec.Struct, kw_only=True):
     outcomes: list[Outcome]
     timings: Timings
     replication: Replication | None  # the second node's catalog
+    heartbeat: Beat | None = None  # the station's last one in the fleet register
 
     @property
     def settled(self) -> bool:
@@ -130,6 +134,7 @@ class Flow:
             outcomes=found,
             timings=timings,
             replication=wait_replicated(config) if self._replica else None,
+            heartbeat=self.wait_heartbeat(),
         )
 
     @property
@@ -151,6 +156,9 @@ class Flow:
             notes.append("Scanstation mit eigenem Geräteschlüssel angemeldet.")
             self.say(notes[-1])
         self.children.append(start_station(config))
+        if load_credential(config.credential_dir) is not None:
+            settings = write_heartbeat_settings(config)
+            self.children.append(start_heartbeat(config, settings))
         self.say("Marktplatz, Empfänger und Scanstation laufen.")
         return notes
 
@@ -216,6 +224,19 @@ class Flow:
                     )
             time.sleep(0.2)
 
+    def wait_heartbeat(self, timeout: float = 30.0) -> Beat | None:
+        """The station's heartbeat as the fleet recorded it (its first beat goes
+        out when it starts; ``None`` without a device credential or in time)."""
+        config = self.config
+        if load_credential(config.credential_dir) is None:
+            return None
+        deadline = time.monotonic() + timeout
+        while (
+            beat := last_beat(config.db, STATION_NAME, config.database_url)
+        ) is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return beat
+
     def alive(self) -> bool:
         return all(child.alive() for child in self.children)
 
@@ -230,4 +251,13 @@ def _enrolment(config: FlowConfig) -> EnrolmentSettings:
         marketplace_url=config.marketplace_url,
         municipality_ags=AGS,
         state_dir=config.credential_dir,
+        outbox_dir=config.station / "postausgang",
     )
+
+
+def write_heartbeat_settings(config: FlowConfig) -> Path:
+    """The fleet side of the station's settings (``/etc/scanstation/settings.json``
+    on a provisioned device), for its heartbeat."""
+    path = config.credential_dir / "settings.json"
+    path.write_bytes(msgspec.json.encode(_enrolment(config), enc_hook=str))
+    return path

@@ -1,7 +1,7 @@
 """The demo flow (tests/demo/test_flow.py) in the scale-out mode: the
 marketplace as two workers on PostgreSQL, the second node on its SQLite file.
 The station enrols in the fleet on PostgreSQL and delivers every document signed
-with its own device key; the run twice on the same state folder scans nothing
+with its own device key and beats to the fleet there; the run twice on the same state folder scans nothing
 again and delivers nothing twice; the second node replicates the catalog from
 the PostgreSQL node. (The SQLite file check of the original stays there.)"""
 
@@ -20,6 +20,7 @@ from tests.demo.test_flow import (  # noqa: F401
     test_every_document_is_delivered_once_or_held_with_its_reason,
     test_routes_match_the_ground_truth,
     test_the_second_node_replicates_the_whole_catalog,
+    test_the_station_beats_and_the_fleet_records_its_health,
 )
 from tests.support.postgres import PostgresServer
 from tests.support.processes import free_port
