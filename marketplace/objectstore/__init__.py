@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from marketplace.objectstore.base import (
+    PREFIXES,
     DocumentStoreError,
     ObjectCorrupt,
     ObjectMissing,
     ObjectStore,
     StoreConfigError,
+    StoredObject,
     StoreUnavailable,
     blob_key,
     intake_key,
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from marketplace.settings import Settings
 
 __all__ = [
+    "PREFIXES",
     "DocumentStoreError",
     "FileStore",
     "ObjectCorrupt",
@@ -32,6 +35,7 @@ __all__ = [
     "ObjectStore",
     "StoreConfigError",
     "StoreUnavailable",
+    "StoredObject",
     "blob_key",
     "intake_key",
     "object_store_for",

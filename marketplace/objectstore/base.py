@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import ClassVar, Protocol, runtime_checkable
 
 from marketplace.errors import MarketplaceError
@@ -19,6 +21,18 @@ from marketplace.errors import MarketplaceError
 # Hashing a large document blocks for milliseconds; above this size in a thread.
 _THREAD_HASH_BYTES = 256 * 1024
 _KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$")
+# The top-level prefixes under which the marketplace keeps document bodies.
+PREFIXES = ("intake/", "delivery/blobs/")
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One object as a listing shows it: key, size in bytes, and when it was
+    last written (Unix seconds; S3 gives whole seconds)."""
+
+    key: str
+    size: int
+    modified: float
 
 
 @runtime_checkable
@@ -35,6 +49,11 @@ class ObjectStore(Protocol):
       ``sha256``: ``ObjectMissing`` when there is no object, ``ObjectCorrupt``
       when it differs (truncated, altered, a foreign object under the key).
     - ``exists`` tells whether an object is stored under the key.
+    - ``delete`` removes the object under the key; deleting a missing key is
+      fine (idempotent), so a purge interrupted half way can simply run again.
+    - ``list`` yields every object whose key starts with ``prefix`` (in no
+      particular order, each once), with its size and modification time; the
+      folder store leaves out its temporary files.
     - ``check`` proves the store is usable (folder writable, bucket reachable
       with these credentials), for start-up and health checks.
     - Any failure of the store itself (unreachable, credentials refused, bucket
@@ -49,6 +68,10 @@ class ObjectStore(Protocol):
     async def get(self, key: str, *, sha256: str) -> bytes: ...
 
     async def exists(self, key: str) -> bool: ...
+
+    async def delete(self, key: str) -> None: ...
+
+    def list(self, prefix: str) -> AsyncIterator[StoredObject]: ...
 
     async def check(self) -> None: ...
 

@@ -11,17 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import itertools
 import logging
 import os
 import secrets
+from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 
 from marketplace.objectstore.base import (
     ObjectMissing,
+    StoredObject,
     StoreUnavailable,
     checked_key,
     verified,
 )
+
+# Objects listed per hop into the file system thread.
+_LIST_CHUNK = 1000
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +68,28 @@ class FileStore:
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self.path(key).is_file)
 
+    async def delete(self, key: str) -> None:
+        """Remove the file (a missing one is fine) and flush its folder."""
+        try:
+            await asyncio.to_thread(_remove, self.path(key))
+        except OSError as exc:
+            raise _unavailable(exc, self.root) from exc
+
+    async def list(self, prefix: str) -> AsyncIterator[StoredObject]:
+        """Files below the folder of ``prefix`` whose key starts with it, walked
+        in a thread in chunks; temporary files (``.name.tmp``) are left out."""
+        folder, _, _ = prefix.rpartition("/")
+        walker = _walk(self.root, self.root / folder if folder else self.root)
+        try:
+            while chunk := await asyncio.to_thread(_next_chunk, walker):
+                for found in chunk:
+                    if found.key.startswith(prefix):
+                        yield found
+        except OSError as exc:
+            raise _unavailable(exc, self.root) from exc
+        finally:
+            walker.close()
+
     async def check(self) -> None:
         """The folder exists (it is created) and a file can be written in it."""
         try:
@@ -92,6 +120,37 @@ def _write(target: Path, content: bytes) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def _remove(target: Path) -> None:
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        return
+    directory = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def _walk(root: Path, top: Path) -> Generator[StoredObject, None, None]:
+    for folder, _, names in os.walk(top):
+        base = Path(folder)
+        for name in sorted(names):
+            if name.startswith("."):
+                continue
+            path = base / name
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # deleted while walking
+                continue
+            key = path.relative_to(root).as_posix()
+            yield StoredObject(key=key, size=stat.st_size, modified=stat.st_mtime)
+
+
+def _next_chunk(walker: Iterator[StoredObject]) -> list[StoredObject]:
+    return list(itertools.islice(walker, _LIST_CHUNK))
 
 
 def _probe(root: Path) -> None:

@@ -1,8 +1,9 @@
 """Document bodies in an S3-compatible object store (AWS S3, MinIO, Ceph RGW, ...).
 
 Path-style requests (``<endpoint>/<bucket>/<prefix><key>``) over httpx, signed
-with AWS Signature V4 (``sigv4``); four operations: PUT, GET, HEAD and HEAD of
-the bucket. The payload's SHA-256 is part of every signature, so a real S3
+with AWS Signature V4 (``sigv4``); the operations: PUT, GET, HEAD and DELETE of
+an object, and the bucket's listing (ListObjectsV2, page by page with its
+continuation token; the XML parsed by lxml with entities and network off). The payload's SHA-256 is part of every signature, so a real S3
 refuses bytes changed on the way; the bytes are also checked against the
 expected SHA-256 before the upload and after every download. Keys are the same
 relative paths as in the folder store, below an optional prefix.
@@ -20,15 +21,18 @@ import asyncio
 import logging
 import re
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from lxml import etree
 
 from marketplace.objectstore.base import (
     ObjectMissing,
     StoreConfigError,
+    StoredObject,
     StoreUnavailable,
     checked_key,
     verified,
@@ -43,6 +47,9 @@ _ATTEMPTS = 3
 _RETRY = frozenset({500, 502, 503, 504})
 _PROBE = {"list-type": "2", "max-keys": "1"}
 _CODE = re.compile(rb"<Code>([^<]{1,100})</Code>")
+_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+# A listing answer is data from the network: no entities, no network, no huge trees.
+_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 _REFUSED = {
     "InvalidAccessKeyId": "kennt den Zugangsschlüssel nicht",
     "SignatureDoesNotMatch": "lehnt den geheimen Schlüssel ab",
@@ -101,8 +108,10 @@ class S3Store:
         credentials: Credentials,
         *,
         timeout: float = 30.0,
+        list_page: int = 1000,
     ) -> None:
         self.location = location
+        self.list_page = list_page
         self._credentials = credentials
         self._timeout = httpx.Timeout(timeout, connect=5.0)
         # httpx connections belong to one event loop (a test client's portal
@@ -141,6 +150,35 @@ class S3Store:
         if answer.status_code in (200, 404):
             return answer.status_code == 200
         raise self._refused(answer)
+
+    async def delete(self, key: str) -> None:
+        """DeleteObject; S3 answers 204 for a missing key as well."""
+        answer = await self._send("DELETE", key)
+        if answer.status_code in (200, 204):
+            return
+        if answer.status_code == 404 and _code(answer) == "NoSuchKey":
+            return
+        raise self._refused(answer)
+
+    async def list(self, prefix: str) -> AsyncIterator[StoredObject]:
+        """ListObjectsV2 below the store's prefix, page by page."""
+        token: str | None = None
+        while True:
+            query = {
+                "list-type": "2",
+                "prefix": self.location.prefix + prefix,
+                "max-keys": str(self.list_page),
+            }
+            if token is not None:
+                query["continuation-token"] = token
+            answer = await self._send("GET", None, query=query)
+            if answer.status_code != 200:
+                raise self._refused(answer)
+            found, token = _listing(answer.content, self.location.prefix)
+            for item in found:
+                yield item
+            if token is None:
+                return
 
     async def check(self) -> None:
         """The bucket exists and these credentials may list it (a listing of at
@@ -249,6 +287,32 @@ class S3Store:
             reason=reason,
             reachable=reachable,
         )
+
+
+def _listing(body: bytes, prefix: str) -> tuple[list[StoredObject], str | None]:
+    """The objects of one ListObjectsV2 page (keys without the store's prefix)
+    and the token of the next page, if the listing is truncated."""
+    try:
+        root = etree.fromstring(body, _XML)
+    except etree.XMLSyntaxError as exc:
+        raise StoreUnavailable(
+            "Die Dokumentablage (S3) liefert eine unlesbare Auflistung.",
+            reason="ListObjectsV2",
+        ) from exc
+    found = []
+    for item in root.iter(f"{_NS}Contents"):
+        key = item.findtext(f"{_NS}Key") or ""
+        modified = item.findtext(f"{_NS}LastModified") or ""
+        found.append(
+            StoredObject(
+                key=key.removeprefix(prefix),
+                size=int(item.findtext(f"{_NS}Size") or 0),
+                modified=datetime.fromisoformat(modified).timestamp(),
+            )
+        )
+    truncated = root.findtext(f"{_NS}IsTruncated") == "true"
+    token = root.findtext(f"{_NS}NextContinuationToken")
+    return found, token if truncated and token else None
 
 
 def _code(answer: httpx.Response) -> str:

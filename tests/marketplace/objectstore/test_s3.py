@@ -120,6 +120,25 @@ async def test_the_prefix_and_content_type_are_kept(s3: S3Server, bucket: str) -
     await store.close()
 
 
+async def test_listing_and_deleting_stay_below_the_prefix(
+    s3: S3Server, bucket: str
+) -> None:
+    """GIVEN two nodes sharing a bucket under the prefixes knoten-1 and knoten-2,
+    each with the same letter
+    WHEN node 1 lists ``intake/`` and deletes the letter
+    THEN it lists its key without the prefix, and only its object is gone."""
+    one = s3_store(s3, bucket, prefix="knoten-1")
+    two = s3_store(s3, bucket, prefix="knoten-2")
+    for store in (one, two):
+        await store.put(KEY, PDF, sha256=SHA, content_type="application/pdf")
+    assert [o.key async for o in one.list("intake/")] == [KEY]
+    await one.delete(KEY)
+    assert s3.objects(bucket) == {f"knoten-2/{KEY}": PDF}
+    assert [o.key async for o in one.list("intake/")] == []
+    for store in (one, two):
+        await store.close()
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [
