@@ -29,6 +29,7 @@ from marketplace.dependencies import (
     provide_document_store,
     provide_principal,
 )
+from marketplace.documents.runtime import Janitor
 from marketplace.federation.routes import router as federation_router
 from marketplace.federation.runtime import Federation
 from marketplace.fleet.routes import router as fleet_router
@@ -68,6 +69,7 @@ def create_app(settings: Settings) -> Litestar:
     documents = object_store_for(settings)
     federation = Federation(settings)
     delivery = DeliveryEngine(settings, documents)
+    janitor = Janitor(settings, documents)
 
     async def open_database() -> None:
         await database.open()
@@ -78,8 +80,10 @@ def create_app(settings: Settings) -> Litestar:
             raise
         if settings.deliver:
             await delivery.start(database)
+        await janitor.start(database)
 
     async def close_database() -> None:
+        await janitor.stop()
         await delivery.stop()
         await federation.stop()
         await database.close()
@@ -112,6 +116,7 @@ def create_app(settings: Settings) -> Litestar:
                 "settings": settings,
                 "federation": federation,
                 "delivery": delivery,
+                "janitor": janitor,
             }
         ),
         dependencies={

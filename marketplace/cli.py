@@ -15,6 +15,7 @@ from pathlib import Path
 import msgspec
 
 from marketplace.db import Database, database_for
+from marketplace.documents import cli as documents_cli
 from marketplace.errors import MarketplaceError
 from marketplace.federation import cli as federation_cli
 from marketplace.identity import service as identity
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="run the delivery engine in this process (default: on)",
     )
+    documents_cli.add_retention_argument(serve)
 
     sub.add_parser("migrate", help="create or upgrade the database schema")
 
@@ -89,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("login")
     token.add_argument("--name", default="CLI")
     federation_cli.add_commands(sub)
+    documents_cli.add_commands(sub)
     return parser
 
 
@@ -106,12 +109,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=getattr(args, "port", None),
         debug=getattr(args, "debug", None) or None,
         deliver=getattr(args, "deliver", None),
+        retention_days=getattr(args, "retention_days", None),
     )
     try:
         if args.command == "serve":
             return _serve(settings, seed_demo=args.seed_demo, workers=args.workers)
         if args.command in federation_cli.COMMANDS:
             return asyncio.run(federation_cli.run(args, settings))
+        if args.command in documents_cli.COMMANDS:
+            return asyncio.run(documents_cli.run(args, settings))
         return asyncio.run(_run_command(args, settings))
     except MarketplaceError as exc:
         print(f"Fehler: {exc.detail}", file=sys.stderr)

@@ -49,6 +49,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     delivery_poll: float = 1.0
     # drop folder routes may only write below this folder (default: <data>/ablage)
     delivery_folder_root: str = ""
+    # retention of document bodies (marketplace/documents, docs/operations.md):
+    # days a body stays after the last delivery of every submission needing it,
+    # hours an unreferenced object is left alone (an upload between store and
+    # commit), seconds between purges inside ``serve`` (0: only the command)
+    retention_days: float = 30.0
+    orphan_grace_hours: float = 24.0
+    purge_interval: float = 3600.0
 
     def __repr__(self) -> str:
         shown = {

@@ -27,6 +27,8 @@ from marketplace.delivery.schemas import (
     SubmissionOut,
 )
 from marketplace.delivery.service import own_subscription, stored_route
+from marketplace.documents import repository as document_refs
+from marketplace.documents.service import Body, restore_deleted
 from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.identity.schemas import Principal
 from marketplace.objectstore import ObjectStore, blob_key
@@ -62,6 +64,7 @@ async def submit(
     _check_online(found, leika, data)
     test = data.test or found.environment.value == "test"
     submission_id = new_id()
+    stored_at = time.time()
     refs = await _store_documents(documents, data)
     envelope = Envelope(
         submission_id=submission_id,
@@ -78,6 +81,11 @@ async def submit(
         await enqueue_submission(
             conn, found, envelope, "api", data.submission_id, routes
         )
+        bodies = [
+            Body(blob_key(d.sha256), d.content, d.sha256, d.media_type)
+            for d in data.documents
+        ]
+        await restore_deleted(conn, documents, bodies, stored_at)
         return await submission_out(conn, submission_id), True
 
 
@@ -99,6 +107,7 @@ async def probe(
     submission_id = new_id()
     content = _probe_pdf(submission_id, route.name)
     document = Document.from_bytes(content, filename="Testzustellung.pdf")
+    stored_at = time.time()
     location = await _store(documents, document, content)
     envelope = Envelope(
         submission_id=submission_id,
@@ -119,6 +128,8 @@ async def probe(
         await enqueue_submission(
             conn, found, envelope, "probe", None, [route], probe=True
         )
+        body = Body(location, content, document.sha256, document.media_type)
+        await restore_deleted(conn, documents, [body], stored_at)
         return await submission_out(conn, submission_id)
 
 
@@ -165,6 +176,9 @@ async def enqueue_submission(
             "intake_sha256": intake_sha256,
             "created_at": _stamp(),
         },
+    )
+    await document_refs.insert_documents(
+        conn, envelope.submission_id, envelope.documents
     )
     now = time.time()
     for route in chosen:

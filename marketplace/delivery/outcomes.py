@@ -17,6 +17,7 @@ from marketplace.db import Database
 from marketplace.delivery import outbox_repository, repository, rules
 from marketplace.delivery.outbox_repository import Claim
 from marketplace.delivery.schemas import DocumentRef, Envelope, StoredRoute
+from marketplace.documents.schemas import purged_text
 from marketplace.objectstore import (
     ObjectCorrupt,
     ObjectMissing,
@@ -69,6 +70,8 @@ async def load(db: Database, claimed: Claim) -> Job:
     )
     if reason is not None:
         log.error("outbox %d refused before delivery: %s", claimed.id, reason)
+    elif row["body_purged_at"] is not None:  # retention deleted its documents
+        reason = purged_text(row["body_purged_at"])
     checked = Rejected(reason=reason) if reason else None
     return Job(claimed, route, envelope, route.endpoint, checked)
 

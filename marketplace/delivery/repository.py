@@ -130,7 +130,7 @@ async def running_subscriptions_for(
 
 _SUBMISSION = (
     "SELECT id, subscription_id, municipality_ags, external_id, source, channel,"
-    " test, created_at, undeliverable_reason FROM delivery_submissions"
+    " test, created_at, undeliverable_reason, body_purged_at FROM delivery_submissions"
 )
 
 

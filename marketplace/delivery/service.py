@@ -27,6 +27,7 @@ from marketplace.delivery.schemas import (
     TransferLogPage,
     TransferLogRow,
 )
+from marketplace.documents.schemas import DocumentPurged
 from marketplace.errors import InvalidInput, InvalidTransition, NotFound
 from marketplace.identity.schemas import Principal, Role
 from marketplace.identity.service import require_role
@@ -266,6 +267,9 @@ async def retry(
         stored = await repository.route(conn, item.route_id) if item else None
         if item is None or stored is None or stored.subscription_id != subscription_id:
             raise NotFound(f"Den Zustellauftrag {outbox_id} gibt es nicht.")
+        row = await repository.submission(conn, item.submission_id)
+        if row is not None and row["body_purged_at"] is not None:
+            raise DocumentPurged(row["body_purged_at"])
         if not await outbox_repository.retry_dead(conn, outbox_id, time.time()):
             raise InvalidTransition(
                 "Nur unzustellbare Aufträge lassen sich erneut versuchen.",

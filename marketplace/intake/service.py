@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from datetime import UTC, datetime
 
 from marketplace.db import Database
 from marketplace.delivery import intake_hook as delivery_hook
+from marketplace.documents import repository as retention
+from marketplace.documents.schemas import DocumentPurged
+from marketplace.documents.service import Body, restore_deleted
 from marketplace.errors import InvalidInput, NotFound, PermissionDenied
 from marketplace.fleet.schemas import Device
 from marketplace.fleet.service import require_device_for
@@ -77,6 +81,7 @@ async def receive(
     key = intake_key(sender.ags, sha256)
     async with db.read() as conn:
         known = await repository.find(conn, sender.ags, sha256)
+    stored_at = time.time()
     if known is None:
         await documents.put(
             key, document.content, sha256=sha256, content_type="application/pdf"
@@ -107,6 +112,8 @@ async def receive(
             metadata=document.metadata,
             received_at=now,
         )
+        body = Body(key, document.content, sha256, "application/pdf")
+        await restore_deleted(conn, documents, [body], stored_at)
         return stored
 
 
@@ -130,12 +137,16 @@ async def documents(
 async def content(
     db: Database, documents: ObjectStore, principal: Principal | None, sha256: str
 ) -> bytes:
-    """The stored PDF, checked against its SHA-256 on the way out."""
+    """The stored PDF, checked against its SHA-256 on the way out; a body
+    deleted after delivery (retention) is ``DocumentPurged`` (410)."""
     sender = authorise_sender(principal)
     async with db.read() as conn:
         found = await repository.find(conn, sender.ags, sha256)
+        purged_at = await retention.intake_purged_at(conn, sender.ags, sha256)
     if found is None:
         raise NotFound("Ein Dokument mit dieser Prüfsumme ist nicht eingegangen.")
+    if purged_at is not None:
+        raise DocumentPurged(purged_at)
     return await documents.get(intake_key(sender.ags, sha256), sha256=sha256)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from litestar import Router, get, post
+from litestar import Response, Router, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
@@ -25,6 +25,7 @@ from marketplace.delivery.schemas import (
     RouteIn,
 )
 from marketplace.dependencies import DB, Caller, DocumentStore
+from marketplace.documents.downloads import submission_document
 from marketplace.errors import InvalidInput
 from marketplace.identity.schemas import Role
 from marketplace.identity.service import require_role
@@ -170,6 +171,27 @@ async def reroute_submission(
     return see_other("/kommune/protokoll")
 
 
+@get("/kommune/einreichungen/{submission_id:str}/dokumente/{number:int}")
+async def document_download(
+    db: DB,
+    document_store: DocumentStore,
+    principal: Caller,
+    submission_id: FromPath[str],
+    number: FromPath[int],
+) -> Response[bytes]:
+    """Document ``number`` (from 1) of a submission of the own municipality; a
+    body deleted after its retention answers 410 with the date, in German."""
+    ref, content = await submission_document(
+        db, document_store, principal, submission_id, number - 1
+    )
+    disposition = f'attachment; filename="{ref.document_id}"'
+    return Response(
+        content,
+        media_type=ref.media_type,
+        headers={"Content-Disposition": disposition},
+    )
+
+
 def _kind(value: str) -> Any:
     if value not in KIND_LABELS:
         raise InvalidInput(f"Unbekannte Anbindungsart „{value}“.")
@@ -196,6 +218,7 @@ router = Router(
         retry,
         transfer_log_page,
         reroute_submission,
+        document_download,
     ],
     include_in_schema=False,
 )
