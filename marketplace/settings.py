@@ -56,6 +56,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     retention_days: float = 30.0
     orphan_grace_hours: float = 24.0
     purge_interval: float = 3600.0
+    # fleet runs (marketplace/fleet, docs/provisioning.md): the Ansible project and
+    # playbook they execute; "" = ``provisioning/`` and its ``appliance.yml``
+    fleet_project_dir: str = ""
+    fleet_playbook: str = ""
 
     def __repr__(self) -> str:
         shown = {

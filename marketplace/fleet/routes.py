@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
+import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -29,6 +31,7 @@ from marketplace.fleet.schemas import (
     TokenIn,
 )
 from marketplace.params import Id
+from marketplace.settings import Settings
 
 FleetExecutor = NamedDependency[Executor]
 After = Annotated[int, QueryParameter(ge=0, le=2**53)]
@@ -37,12 +40,22 @@ After = Annotated[int, QueryParameter(ge=0, le=2**53)]
 def provide_executor(state: State) -> Executor:
     """One executor per app; its settings may be put in ``state.fleet_config``."""
     if "fleet_executor" not in state:
-        config = state.get("fleet_config") or FleetConfig(
-            runs_dir=state.settings.db_path.parent / "fleet-runs"
-        )
+        config = state.get("fleet_config") or _configured(state.settings)
         state.fleet_executor = Executor(config)
     executor: Executor = state.fleet_executor
     return executor
+
+
+def _configured(settings: Settings) -> FleetConfig:
+    """The runs folder beside the database; project and playbook from settings."""
+    config = FleetConfig(runs_dir=settings.db_path.parent / "fleet-runs")
+    if settings.fleet_project_dir:
+        config = msgspec.structs.replace(
+            config, project_dir=Path(settings.fleet_project_dir)
+        )
+    if settings.fleet_playbook:
+        config = msgspec.structs.replace(config, playbook=settings.fleet_playbook)
+    return config
 
 
 @post("/fleet/appliances", summary="Station anlegen (vor Provisionierung)")
