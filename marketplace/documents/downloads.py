@@ -13,7 +13,8 @@ from marketplace.delivery.service import require_own_municipality
 from marketplace.documents import repository
 from marketplace.documents.schemas import DocumentPurged
 from marketplace.errors import NotFound
-from marketplace.identity.schemas import Principal
+from marketplace.identity.schemas import Principal, Role
+from marketplace.identity.service import require_role
 from marketplace.objectstore import ObjectStore
 
 
@@ -24,6 +25,7 @@ async def submission_document(
     submission_id: str,
     index: int,
 ) -> tuple[DocumentRef, bytes]:
+    require_role(principal, Role.MUNICIPALITY_BUYER, Role.OPERATOR)  # before lookups
     async with db.read() as conn:
         row = await delivery.submission(conn, submission_id)
         raw = await delivery.envelope(conn, submission_id)
