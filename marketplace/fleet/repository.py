@@ -322,18 +322,25 @@ async def insert_rollout(
     return cursor.lastrowid
 
 
+_ROLLOUT = (
+    "SELECT id, version, first_group, state, created_at, updated_at FROM fleet_rollouts"
+)
+
+
 async def rollout(conn: Connection, rollout_id: int) -> Rollout | None:
-    async with conn.execute(
-        "SELECT id, version, first_group, state, created_at, updated_at"
-        " FROM fleet_rollouts WHERE id = ?",
-        (rollout_id,),
-    ) as cur:
+    async with conn.execute(f"{_ROLLOUT} WHERE id = ?", (rollout_id,)) as cur:
         row = await cur.fetchone()
     if row is None:
         return None
     found = msgspec.convert(dict(row), Rollout)
     runs_of = [r.id for r in await rollout_runs(conn, rollout_id)]
     return msgspec.structs.replace(found, runs=runs_of)
+
+
+async def rollouts(conn: Connection, limit: int = 50) -> list[Rollout]:
+    """The latest rollouts, newest first (without their run ids)."""
+    async with conn.execute(f"{_ROLLOUT} ORDER BY id DESC LIMIT ?", (limit,)) as cur:
+        return [msgspec.convert(dict(row), Rollout) for row in await cur.fetchall()]
 
 
 async def set_rollout_state(

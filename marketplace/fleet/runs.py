@@ -419,3 +419,9 @@ async def rollout(
     if found is None:
         raise NotFound(f"Den Rollout {rollout_id} gibt es nicht.")
     return found
+
+
+async def rollouts(db: Database, principal: Principal | None) -> list[Rollout]:
+    require_role(principal, Role.OPERATOR)
+    async with db.read() as conn:
+        return await repository.rollouts(conn)

@@ -49,6 +49,7 @@ ENROLMENT_PREFIX = "mpe"
 AUTH_SCHEME = "appliance"
 CLOCK_SKEW_SECONDS = 300
 HEARTBEAT_SECONDS = 300
+OVERDUE_AFTER_BEATS = 3  # silent this many beats: the overview says "überfällig"
 _AUTH = re.compile(r"^id=(\d{1,15}),ts=(\d{1,12}),sig=([A-Za-z0-9_-]{86})$")
 
 
@@ -262,6 +263,16 @@ async def heartbeat(
         next_heartbeat_seconds=HEARTBEAT_SECONDS,
         target_version=found.target_version,
     )
+
+
+def heartbeat_overdue(found: Appliance, now: datetime | None = None) -> bool:
+    """An enrolled station silent for more than three beats since its last beat
+    (or since its enrolment, when it has not beaten yet)."""
+    since = found.last_heartbeat_at or found.enrolled_at
+    if found.state is not ApplianceState.ENROLLED or since is None:
+        return False
+    silent = (now or _now()) - datetime.fromisoformat(since)
+    return silent > timedelta(seconds=OVERDUE_AFTER_BEATS * HEARTBEAT_SECONDS)
 
 
 def signing_text(method: str, path: str, timestamp: int, body: bytes) -> bytes:

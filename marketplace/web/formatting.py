@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import urlencode
@@ -25,6 +26,27 @@ def number(value: int | None) -> str:
     return f"{value:,}".replace(",", ".")
 
 
+def size(value: int | None) -> str:
+    """Bytes in German notation: ``12345678901`` -> ``12,3 GB`` (MB below 1 GB)."""
+    if value is None:
+        return "–"
+    unit, scale = ("GB", 10**9) if value >= 10**9 else ("MB", 10**6)
+    tenths = (value * 10 + scale // 2) // scale
+    return f"{number(tenths // 10)},{tenths % 10} {unit}"
+
+
+_VERSION = re.compile(r"\d+(?:\.\d+)+(?:[-+~][0-9A-Za-z.+~-]*)?")
+
+
+def short_version(text: str | None) -> str:
+    """A program's version line down to its version:
+    ``scanimage (sane-backends) 1.1.1-debian; backend version 1.1.1`` -> ``1.1.1-debian``."""
+    if not text:
+        return "–"
+    found = _VERSION.search(text)
+    return found[0].rstrip(".") if found else text
+
+
 def date(value: str | datetime | None) -> str:
     """An ISO timestamp or date as ``22.11.2026`` (with time when there is one)."""
     if not value:
@@ -43,5 +65,13 @@ def query_url(path: str, params: Mapping[str, object], **changes: object) -> str
 
 
 def register_filters(engine: JinjaTemplateEngine) -> None:
-    engine.engine.filters.update({"euro": euro, "number": number, "date": date})
+    engine.engine.filters.update(
+        {
+            "euro": euro,
+            "number": number,
+            "date": date,
+            "size": size,
+            "short_version": short_version,
+        }
+    )
     engine.engine.globals["query_url"] = query_url

@@ -68,15 +68,21 @@ class LiveProcess:
 
 
 def start_marketplace(
-    db_path: Path, log_path: Path, *, seed_demo: bool = True
+    db_path: Path,
+    log_path: Path,
+    *,
+    seed_demo: bool = True,
+    env: dict[str, str] | None = None,
 ) -> tuple[LiveProcess, str]:
-    """``marketplace serve`` as a real process; returns it and its base URL."""
+    """``marketplace serve`` as a real process (``env``: more ``MARKETPLACE_*``
+    settings); returns it and its base URL."""
     port = free_port()
     argv = [str(VENV_BIN / "marketplace"), "--db", str(db_path), "serve"]
     argv += ["--host", "127.0.0.1", "--port", str(port)]
     if seed_demo:
         argv.append("--seed-demo")
-    live = LiveProcess(argv, log_path, {"MARKETPLACE_CSRF_SECRET": "browser-tests"})
+    settings = {"MARKETPLACE_CSRF_SECRET": "browser-tests", **(env or {})}
+    live = LiveProcess(argv, log_path, settings)
     base = f"http://127.0.0.1:{port}"
     try:
         live.wait_http(f"{base}/health")
