@@ -43,11 +43,13 @@ class RunForm(msgspec.Struct, kw_only=True):
 
     ziel: str = ""
     pruefen: str = ""
+    variablen: str = ""
 
 
 class RolloutForm(msgspec.Struct, kw_only=True):
     version: str = ""
     gruppe: str = ""
+    variablen: str = ""
 
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -79,7 +81,14 @@ async def start_run(
     if kind not in ("station", "gruppe") or not name:
         raise InvalidInput("Bitte eine Station oder eine Gruppe wählen.")
     target = {"appliances": [name]} if kind == "station" else {"group": name}
-    request = convert_form({**target, "check_mode": bool(data.pruefen)}, RunIn)
+    request = convert_form(
+        {
+            **target,
+            "check_mode": bool(data.pruefen),
+            "extra_vars": extra_vars(data.variablen),
+        },
+        RunIn,
+    )
     started = await runs.start_run(db, executor, principal, request)
     return see_other(f"/flotte/laeufe/{started.id}")
 
@@ -123,7 +132,12 @@ async def start_rollout(
 ) -> Redirect:
     require_role(principal, Role.OPERATOR)
     request = convert_form(
-        {"version": data.version.strip(), "first_group": data.gruppe}, RolloutIn
+        {
+            "version": data.version.strip(),
+            "first_group": data.gruppe,
+            "extra_vars": extra_vars(data.variablen),
+        },
+        RolloutIn,
     )
     started = await runs.start_rollout(db, executor, principal, request)
     return see_other(f"/flotte/rollouts/{started.id}")
@@ -152,6 +166,22 @@ async def continue_rollout(
 ) -> Redirect:
     await runs.continue_rollout(db, executor, principal, rollout_id)
     return see_other(f"/flotte/rollouts/{rollout_id}")
+
+
+def extra_vars(text: str) -> dict[str, str]:
+    """``name=value`` per line (empty lines ignored) into the run's extra vars;
+    their names are checked by the API type, ``ansible_*`` by the run service."""
+    found: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(
+                f"Zusatzvariablen, Zeile {number}: erwartet wird name=wert."
+            )
+        found[name.strip()] = value.strip()
+    return found
 
 
 def _groups(stations: list[Appliance]) -> list[tuple[str, int]]:

@@ -315,3 +315,52 @@ async def test_run_page_reloads_itself_without_script_until_the_result(
     assert 'data-host="leipzig-drift" data-verdict="changed"' in done.text
     assert '<tr class="drift-item" data-host="leipzig-drift">' in done.text
     assert not (folder / "release").exists()
+
+
+async def test_run_form_passes_extra_vars_and_refuses_connection_settings(
+    client: AsyncTestClient[Litestar],
+    app_db: Database,
+    people: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    """GIVEN a station that is a folder here WHEN the run form sets
+    ``scanstation_version=9.9.9`` as an extra variable THEN the play installs that
+    release; WHEN it tries ``ansible_host`` or a line without "=" THEN 422 in
+    German and no run starts."""
+    client.app.state.fleet_config = FleetConfig(
+        runs_dir=tmp_path / "runs", project_dir=PROJECT, playbook="version.yml"
+    )
+    folder = tmp_path / "leipzig-vars"
+    folder.mkdir()
+    await station(app_db, "leipzig-vars", address=str(folder))
+    operator = {**HTML, **people["operator"]}
+    csrf = csrf_token((await client.get("/flotte/laeufe", headers=operator)).text)
+
+    async def start(variables: str) -> Any:
+        return await client.post(
+            "/flotte/laeufe",
+            data={
+                "_csrf_token": csrf,
+                "ziel": "station:leipzig-vars",
+                "variablen": variables,
+            },
+            headers=operator,
+            follow_redirects=False,
+        )
+
+    refused = await start("ansible_host=/etc")
+    assert refused.status_code == 422
+    assert "ansible_host" in refused.text
+    malformed = await start("scanstation_version 9.9.9")
+    assert malformed.status_code == 422
+    assert "Zeile 1: erwartet wird name=wert" in malformed.text
+    started = await start("\nscanstation_version = 9.9.9\n")
+    assert started.status_code == 303
+    runs = "/api/v1/fleet/runs"
+    for _ in range(600):
+        listed = (await client.get(runs, headers=people["operator"])).json()
+        if listed[0]["state"] != "running":
+            break
+        await asyncio.sleep(0.1)
+    assert [r["state"] for r in listed] == ["succeeded"]
+    assert (folder / "release").read_text() == "9.9.9\n"
