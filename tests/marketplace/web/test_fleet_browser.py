@@ -76,7 +76,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
         folder / "server.log",
         env={
             "MARKETPLACE_FLEET_PROJECT_DIR": str(PROJECT),
-            "MARKETPLACE_FLEET_PLAYBOOK": "version.yml",
+            "MARKETPLACE_FLEET_PLAYBOOK": "watched.yml",
         },
     )
     yield Fleet(base, folder)
