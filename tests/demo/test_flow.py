@@ -6,8 +6,11 @@ folder to prove a restart neither scans again nor delivers twice."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from appliance.outbox import State
@@ -41,11 +44,36 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, Run]:
         settle_timeout=90,
     )
     found = []
-    for _ in range(2):
+    for number in range(2):
         with Flow(config) as flow:
             result = flow.run()
+            if number == 0:
+                FLEET_RUNS.extend(fleet_runs(config.marketplace_url))
         found.append((result, receivers(config.receivers_data, var / "ablage")))
     return found[0], found[1]
+
+
+FLEET_RUNS: list[dict[str, Any]] = []
+
+
+def fleet_runs(base: str) -> list[dict[str, Any]]:
+    """The operator provisions the demo station, then asks for a drift report,
+    over the fleet's API while the flow serves; both runs as they ended."""
+    login = {"login": "betrieb", "password": "demo-betrieb"}
+    token = httpx.post(f"{base}/api/v1/auth/tokens", json=login).json()["token"]
+    operator = {"Authorization": f"Bearer {token}"}
+    ended = []
+    for check_mode in (False, True):
+        body = {"appliances": [STATION_NAME], "check_mode": check_mode}
+        run = httpx.post(f"{base}/api/v1/fleet/runs", json=body, headers=operator)
+        assert run.status_code == 202, run.text
+        deadline = time.monotonic() + 120
+        while (state := run.json())["state"] in ("queued", "running"):
+            assert time.monotonic() < deadline, state
+            time.sleep(0.3)
+            run = httpx.get(f"{base}/api/v1/fleet/runs/{state['id']}", headers=operator)
+        ended.append(run.json())
+    return ended
 
 
 def _stored_keys(stored: list[Stored]) -> list[str]:
@@ -173,6 +201,25 @@ def test_state_lives_in_the_var_folder(runs: tuple[Run, Run]) -> None:
         "scanstation.log",
         "herzschlag.log",
     }
+
+
+def test_fleet_runs_of_the_demo_touch_only_the_station_folder(
+    runs: tuple[Run, Run],
+) -> None:
+    """GIVEN the demo, whose station is this machine
+    WHEN the operator provisions the station and then asks for a drift report
+    THEN both runs succeed with the demo's harmless play: the release is written
+    into the station's demo folder (changed once), the drift report finds nothing
+    to change, and the appliance play (packages, firewall, SSH) never ran."""
+    (result, _), _ = runs
+    provision, drift = FLEET_RUNS
+    assert (provision["state"], drift["state"]) == ("succeeded", "succeeded")
+    assert [(r["host"], r["changed"], r["failed"]) for r in provision["results"]] == [
+        (STATION_NAME, 1, 0)
+    ]
+    assert (drift["check_mode"], drift["drift"]) == (True, [])
+    release = result.config.station / "release"
+    assert release.read_text(encoding="utf-8") == "demo\n"
 
 
 def test_the_station_beats_and_the_fleet_records_its_health(

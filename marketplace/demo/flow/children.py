@@ -19,6 +19,8 @@ import httpx
 from marketplace.demo.flow.config import HOST, FlowConfig
 from marketplace.demo.flow.station import FlowError
 
+FLEET_PROJECT = Path(__file__).resolve().parent.parent / "fleet"
+
 
 class Child:
     """One started process group with its log file."""
@@ -72,7 +74,13 @@ def start_marketplace(config: FlowConfig) -> Child:
     argv += ["serve", "--host", HOST, "--port", str(config.marketplace_port)]
     if config.workers > 1:
         argv += ["--workers", str(config.workers)]
-    env = {"MARKETPLACE_DELIVERY_POLL": str(config.delivery_poll)}
+    env = {
+        "MARKETPLACE_DELIVERY_POLL": str(config.delivery_poll),
+        # Runs from the demo's fleet pages: a harmless play, never the appliance
+        # play, whose station here would be this machine.
+        "MARKETPLACE_FLEET_PROJECT_DIR": str(FLEET_PROJECT),
+        "MARKETPLACE_FLEET_PLAYBOOK": "station.yml",
+    }
     child = Child("marktplatz", argv, config.var / "logs", env)
     wait_until_answers(child, f"{config.marketplace_url}/health")
     return child

@@ -79,7 +79,9 @@ async def _station_token(db: Database, config: FlowConfig) -> str | None:
                 municipality_ags=AGS,
                 hardware_kind=HardwareKind.PC,
                 connection=Connection.LOCAL,
-                address=HOST,
+                # The fleet play of the demo (``marketplace/demo/fleet``) writes
+                # only into this folder: the station is this very machine.
+                address=str(config.station.resolve()),
             ),
         )
     )

@@ -137,6 +137,7 @@ def pages(config: FlowConfig) -> list[str]:
         f"    Bewohnerparken           {market}/abonnements/dresden-bewohnerparken/zustellung",
         f"    Meldebescheinigung       {market}/abonnements/dresden-meldebescheinigung/zustellung",
         f"  Übermittlungsprotokoll     {market}/kommune/protokoll",
+        f"  Flotte (betrieb / demo-betrieb) {market}/flotte",
         f"  E-Akte                     {config.receiver_url('eakte')}/",
         f"  Scanstation ({STATION_USER} / {STATION_PASSWORD}) {config.station_url}/",
         f"  API-Dokumentation          {market}/schema",
