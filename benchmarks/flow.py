@@ -29,7 +29,7 @@ pages, measured in one run.
 
 Rows: the embedded default (SQLite, one process) and, when Debian's
 postgresql-15 is installed, the scale-out mode (``docs/operations.md``) on a
-throwaway PostgreSQL server with 1, 2 and 4 marketplace workers, each on a fresh
+throwaway PostgreSQL server with 1, 2 and 4 marketplace workers, each row on a fresh
 database; without it the benchmark prints "PostgreSQL: not available in this
 build". On every database the station delivers signed with its own device
 credential (fleet enrolment). ``--no-postgres`` runs SQLite only.
@@ -42,6 +42,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -113,20 +114,21 @@ def end_to_end(
     return len(result.truth.pages), batch, tail, len(result.outcomes)
 
 
-Configuration = tuple[str, str, int]  # label, database URL ("" = SQLite), workers
+# label, a fresh database's URL per round ("" = SQLite), workers
+Configuration = tuple[str, Callable[[], str], int]
 
 
 def configurations(stack: ExitStack, postgres: bool) -> list[Configuration]:
     """SQLite, and PostgreSQL with 1, 2 and 4 workers on a throwaway server
     (Debian's postgresql-15, ``tests/support/postgres.py``) when it is there."""
-    found: list[Configuration] = [("SQLite", "", 1)]
+    found: list[Configuration] = [("SQLite", lambda: "", 1)]
     if not postgres:
         return found
     if not postgres_support.available():
         print("PostgreSQL: not available in this build (no postgresql-15 server)")
         return found
     server = stack.enter_context(postgres_support.postgres_server())
-    return found + [(f"PG {n}w", server.fresh(), n) for n in (1, 2, 4)]
+    return found + [(f"PG {n}w", server.fresh, n) for n in (1, 2, 4)]
 
 
 def per_minute(pages: int, seconds: float) -> float:
@@ -166,14 +168,14 @@ def _round(number: int, pages: int, dpi: int, setups: list[Configuration]) -> No
     with tempfile.TemporaryDirectory(prefix="flow-bench-") as tmp:
         root = Path(tmp)
         generate(root / "mail", seed=number, dpi=dpi, pages=pages)
-        for label, url, workers in setups:
+        for label, fresh, workers in setups:
             # Right before each flow run: the machine's load drifts (shared cores).
             work = root / f"alone-{label.replace(' ', '-')}"
             alone_pages, alone = pipeline_alone(root / "mail", work, dpi)
             pipe = per_minute(alone_pages, alone)
             var = root / label.replace(" ", "-")
             sheets, batch, tail, docs = end_to_end(
-                var, pages, dpi, number, url, workers
+                var, pages, dpi, number, fresh(), workers
             )
             assert sheets == alone_pages, "the flow fed other pages"
             e2e = per_minute(sheets, batch + tail)
