@@ -7,6 +7,7 @@ online submissions. Idempotent: an existing demo subscription is left alone."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,14 @@ from marketplace.contracts import service as contracts
 from marketplace.contracts.schemas import Action, ContractRequest
 from marketplace.db import Database
 from marketplace.delivery import enqueue, service
-from marketplace.delivery.schemas import EnvironmentName, Kind, RouteIn, SubmissionIn
+from marketplace.delivery.rules import endpoint
+from marketplace.delivery.schemas import (
+    EnvironmentName,
+    Kind,
+    RouteChange,
+    RouteIn,
+    SubmissionIn,
+)
 from marketplace.demo.receivers import DEFAULT_PORTS, DEMO, Ports, fitconnect_url, url
 from marketplace.identity import repository as identity_repository
 from marketplace.identity.schemas import Principal
@@ -43,7 +51,9 @@ async def seed_delivery(
     if dresden is None or lecos is None:
         return "Zustelldemo: Demo-Zugänge fehlen."
     known = {s.id for s in await subscriptions.subscriptions(db, dresden)}
+    root = db.path.parent / "ablage"
     if SUBSCRIPTION in known:
+        await repoint_routes(db, dresden, SUBSCRIPTION, routes(root, ports), root)
         return f"Zustelldemo: Abonnement {SUBSCRIPTION} besteht bereits."
     contract_id = await _active_contract(db, dresden, lecos)
     await subscriptions.put_subscription(
@@ -57,7 +67,6 @@ async def seed_delivery(
             fachverfahren="OK.VERKEHR (Demo)",
         ),
     )
-    root = db.path.parent / "ablage"
     (root / "dresden-dms").mkdir(parents=True, exist_ok=True)  # the DMS import reads it
     for route in routes(root, ports):
         await service.add_route(db, dresden, SUBSCRIPTION, route, root)
@@ -71,6 +80,28 @@ async def seed_delivery(
         )
     log.info("demo delivery: subscription %s with routes and submissions", SUBSCRIPTION)
     return f"Zustelldemo: Abonnement {SUBSCRIPTION} mit 5 Routen und 3 Einreichungen."
+
+
+async def repoint_routes(
+    db: Database,
+    owner: Principal,
+    subscription_id: str,
+    wanted: Sequence[RouteIn],
+    root: Path,
+) -> int:
+    """Point the subscription's demo routes at this run's receivers when an
+    earlier run made them for receivers on other ports (``--receiver-ports``);
+    the number of routes changed."""
+    changed = 0
+    for route in await service.routes(db, owner, subscription_id):
+        target = next((w for w in wanted if w.name == route.name), None)
+        if target is None or endpoint(target.kind, target.settings) == route.endpoint:
+            continue
+        change = RouteChange(settings=target.settings)
+        await service.change_route(db, owner, subscription_id, route.id, change, root)
+        log.info("demo route %s goes to this run's receivers now", route.name)
+        changed += 1
+    return changed
 
 
 def routes(root: Path, ports: Ports = DEFAULT_PORTS) -> list[RouteIn]:

@@ -23,7 +23,7 @@ from connectors.submission import Document
 from marketplace.db import Database
 from marketplace.delivery import enqueue, service
 from marketplace.delivery.schemas import Kind, RouteIn, SubmissionIn
-from marketplace.demo.delivery import active_contract, principal
+from marketplace.demo.delivery import active_contract, principal, repoint_routes
 from marketplace.demo.receivers import DEFAULT_PORTS, Ports, fitconnect_url, url
 from marketplace.identity import service as identity
 from marketplace.identity.schemas import Principal, Role
@@ -107,6 +107,8 @@ async def seed_mail_subscriptions(db: Database, ports: Ports = DEFAULT_PORTS) ->
     created = 0
     for mail in MAIL_SERVICES:
         if mail.subscription in known:
+            wanted = _route(mail, root, ports)
+            await repoint_routes(db, dresden, mail.subscription, [wanted], root)
             continue
         provider = await _provider_admin(db, mail)
         await _subscribe(db, dresden, provider, mail, root, ports)
@@ -153,16 +155,20 @@ async def _subscribe(
             fachverfahren=f"{mail.office} (Demo)",
         ),
     )
-    route = RouteIn(
-        name=mail.route_name,
-        environment="production",
-        kind=mail.kind,
-        settings=route_settings(mail, root, ports),
-    )
+    route = _route(mail, root, ports)
     await service.add_route(db, dresden, mail.subscription, route, root)
     documents = FileStore(db.path.parent)  # the demo runs on the folder store
     await enqueue.submit(
         db, documents, provider, mail.subscription, online_submission(mail)
+    )
+
+
+def _route(mail: MailService, root: Path, ports: Ports) -> RouteIn:
+    return RouteIn(
+        name=mail.route_name,
+        environment="production",
+        kind=mail.kind,
+        settings=route_settings(mail, root, ports),
     )
 
 
