@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
@@ -70,9 +70,15 @@ def process_pages(
     )
 
 
-def clean_read_and_ocr(pages: list[Page], job: JobContext) -> list[Page]:
+def clean_read_and_ocr(
+    pages: list[Page],
+    job: JobContext,
+    on_clean: Callable[[Page], object] | None = None,
+) -> list[Page]:
     """Cleanup and barcodes in worker processes; each page's OCR starts as soon as
-    that page is clean, so the cores never wait for the slowest cleanup."""
+    that page is clean, so the cores never wait for the slowest cleanup.
+    ``on_clean`` hears each page as soon as it is clean (the station starts its
+    preview then, while tesseract reads)."""
     if not pages:
         return []
     with (
@@ -90,8 +96,10 @@ def clean_read_and_ocr(pages: list[Page], job: JobContext) -> list[Page]:
         for count, future in enumerate(cleaning, start=1):
             page = future.result()
             cleaned.append(page)
+            if on_clean is not None:
+                on_clean(page)
             job.progress("clean", count, len(pages))
-            if _needs_text(page, job.settings):
+            if needs_text(page, job.settings):
                 reading[page.number] = readers.submit(ocr_page, page, job)
         done = []
         for page in cleaned:
@@ -102,8 +110,9 @@ def clean_read_and_ocr(pages: list[Page], job: JobContext) -> list[Page]:
     return done
 
 
-def _needs_text(page: Page, settings: PipelineSettings) -> bool:
-    """Blank pages and separator sheets that will be dropped need no OCR."""
+def needs_text(page: Page, settings: PipelineSettings) -> bool:
+    """Whether the page goes into a document: blank pages and separator sheets
+    that will be dropped need no OCR (nor a preview at the station)."""
     if page.blank:
         return False
     rules = settings.separation

@@ -16,6 +16,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import msgspec
@@ -31,7 +32,7 @@ from appliance.job import JobContext, Router, no_rules
 from appliance.outbox import DocumentMetadata, Outbox
 from appliance.outbox.schemas import Identification
 from appliance.pages import Document, Page
-from appliance.pipeline import clean_read_and_ocr
+from appliance.pipeline import clean_read_and_ocr, needs_text
 from appliance.routing import RoutingRules, load_rules, route
 from appliance.scanlog import ScanLog
 from appliance.separate import separate
@@ -219,9 +220,20 @@ class Station:
         """Captured pages to documents of the batch; the summary for the operator.
 
         Cleanup and OCR overlap as in ``appliance.pipeline`` (a page is read as
-        soon as it is clean), so a batch at the station is as fast as the pipeline
-        alone; the documents are then written one by one with their thumbnails."""
-        documents, loose = separate(clean_read_and_ocr(pages, job), job.settings)
+        soon as it is clean) and each page's preview is drawn meanwhile, so a
+        batch at the station is as fast as the pipeline alone; the documents are
+        then written one by one."""
+        with ThreadPoolExecutor(max_workers=1) as previews:
+            drawn: list[Future[None]] = []
+
+            def preview(page: Page) -> None:
+                if needs_text(page, job.settings):  # it goes into a document
+                    drawn.append(previews.submit(self.thumbnails, [page]))
+
+            read = clean_read_and_ocr(pages, job, on_clean=preview)
+            for done in drawn:
+                done.result()
+        documents, loose = separate(read, job.settings)
         if documents and loose:  # a blank last sheet belongs to the last document
             last = documents[-1]
             documents[-1] = msgspec.structs.replace(
