@@ -59,23 +59,31 @@ async def test_connections_other_programs_hold_count_against_the_budget(
     pg_server: postgres.PostgresServer,
 ) -> None:
     """GIVEN two workers that fit into the server's free connections
-    WHEN another program opens all but one connection fewer than they need
+    WHEN another program opens three connections more than are left for them
     THEN the guard refuses them and names the connections in use; once that
-    program closes its connections, the same two workers are accepted."""
+    program closes its connections, the same two workers are accepted.
+    (Connections of earlier tests may still be closing on the shared server, so
+    the margin is three and the counts are compared, not pinned.)"""
     url = pg_server.fresh()
     budget = await connection_budget(url, workers=2, read_connections=4)
     check_budget(budget)
-    hog = [await asyncpg.connect(url) for _ in range(budget.free - budget.needed + 1)]
+    extra = budget.free - budget.needed + 3
+    hog = [await asyncpg.connect(url) for _ in range(extra)]
     try:
         crowded = await connection_budget(url, workers=2, read_connections=4)
-        assert crowded.in_use >= budget.in_use + len(hog)
-        assert crowded.free == budget.needed - 1
+        assert crowded.in_use >= extra
+        assert crowded.free < crowded.needed
         with pytest.raises(MarketplaceError, match="schon belegt") as refused:
             check_budget(crowded)
         assert f"{crowded.in_use} schon belegt" in refused.value.detail
     finally:
         await asyncio.gather(*(c.close() for c in hog))
-    check_budget(await connection_budget(url, workers=2, read_connections=4))
+    for _ in range(50):  # the server ends the closed sessions' backends shortly
+        after = await connection_budget(url, workers=2, read_connections=4)
+        if after.free >= after.needed:
+            break
+        await asyncio.sleep(0.1)
+    check_budget(after)
 
 
 def test_a_server_that_does_not_answer_is_named_without_the_password(
