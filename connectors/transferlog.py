@@ -23,7 +23,9 @@ import msgspec
 from connectors.results import Deferred, Delivered, DeliveryResult, Rejected
 from connectors.submission import Submission
 
-Outcome = Literal["delivered", "deferred", "rejected"]
+# "purged": the marketplace deleted a delivered submission's documents after
+# their retention (marketplace.documents); the entry names them, as always.
+Outcome = Literal["delivered", "deferred", "rejected", "purged"]
 
 
 class DocumentRecord(msgspec.Struct, kw_only=True, frozen=True):

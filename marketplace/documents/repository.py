@@ -159,19 +159,6 @@ async def purge_log_facts(conn: Connection, submission_id: str) -> dict[str, Any
     return dict(rows[0]) if rows else {}
 
 
-async def insert_log(conn: Connection, values: dict[str, Any]) -> None:
-    await conn.execute(
-        "INSERT INTO delivery_transfer_log (entry_id, at, municipality_ags,"
-        " submission_id, outbox_id, service_leika, purpose, receiver, connector,"
-        " environment, channel, identification_level, data_fields, documents,"
-        " outcome, receipt_reference, reason) VALUES (:entry_id, :at,"
-        " :municipality_ags, :submission_id, :outbox_id, :service_leika, :purpose,"
-        " :receiver, :connector, :environment, :channel, :identification_level,"
-        " '[]', :documents, 'purged', '', :reason)",
-        values,
-    )
-
-
 async def intake_purged_at(conn: Connection, ags: str, sha256: str) -> float | None:
     rows = list(
         await conn.execute_fetchall(

@@ -18,7 +18,9 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from connectors.transferlog import DocumentRecord, TransferLogEntry
 from marketplace.db import Connection, Database
+from marketplace.delivery import repository as delivery_repository
 from marketplace.delivery.schemas import Envelope
 from marketplace.documents import repository
 from marketplace.documents.schemas import Policy, PurgeReport
@@ -158,38 +160,34 @@ async def _log_purge(
         return
     envelope = msgspec.json.decode(bytes(facts["envelope"]), type=Envelope)
     days = policy.retention / 86400
-    await repository.insert_log(
-        conn,
-        {
-            "entry_id": str(uuid.uuid4()),
-            "at": datetime.fromtimestamp(now, UTC).isoformat(),
-            "municipality_ags": facts["municipality_ags"],
-            "submission_id": submission_id,
-            "outbox_id": facts["outbox_id"],
-            "service_leika": facts["service_leika"] or "",
-            "purpose": PURPOSE,
-            "receiver": facts["name"],
-            "connector": facts["kind"],
-            "environment": "test" if facts["test"] else "production",
-            "channel": facts["channel"],
-            "identification_level": envelope.metadata.identification_level,
-            "documents": msgspec.json.encode(
-                [
-                    {
-                        "document_id": d.document_id,
-                        "media_type": d.media_type,
-                        "size": d.size,
-                        "sha256": d.sha256,
-                    }
-                    for d in envelope.documents
-                    if d.location in keys
-                ]
-            ).decode(),
-            "reason": f"Dokumentinhalt nach Zustellung und {days:g} Tag(en)"
-            " Aufbewahrung gelöscht; Prüfsumme, Größe und Empfangsbestätigung"
-            " bleiben.",
-        },
+    entry = TransferLogEntry(
+        entry_id=str(uuid.uuid4()),
+        at=datetime.fromtimestamp(now, UTC),
+        submission_id=submission_id,
+        municipality_ags=facts["municipality_ags"],
+        service_leika=facts["service_leika"] or "",
+        purpose=PURPOSE,
+        receiver=facts["name"],
+        connector=facts["kind"],
+        environment="test" if facts["test"] else "production",
+        channel=facts["channel"],
+        identification_level=envelope.metadata.identification_level,
+        data_fields=(),
+        documents=tuple(
+            DocumentRecord(
+                document_id=d.document_id,
+                media_type=d.media_type,
+                size=d.size,
+                sha256=d.sha256,
+            )
+            for d in envelope.documents
+            if d.location in keys
+        ),
+        outcome="purged",
+        reason=f"Dokumentinhalt nach Zustellung und {days:g} Tag(en)"
+        " Aufbewahrung gelöscht; Prüfsumme, Größe und Empfangsbestätigung bleiben.",
     )
+    await delivery_repository.insert_log(conn, entry, facts["outbox_id"])
 
 
 async def _purge_orphans(
