@@ -10,7 +10,6 @@ or sees the record and stores the body again (``restore_deleted``).
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,12 +28,12 @@ from marketplace.objectstore import (
     ObjectStore,
     StoredObject,
     StoreUnavailable,
+    blob_key_sha256,
+    intake_key_parts,
 )
 
 log = logging.getLogger(__name__)
 
-_INTAKE = re.compile(r"^intake/(\d{8})/[0-9a-f]{2}/([0-9a-f]{64})\.pdf$")
-_BLOB = re.compile(r"^delivery/blobs/[0-9a-f]{2}/([0-9a-f]{64})$")
 # A deletion recorded this long before a writer's store still counts: the
 # workers' clocks agree within a minute (docs/operations.md).
 CLOCK_MARGIN = 60.0
@@ -127,7 +126,7 @@ async def _delete(
     are left alone."""
     deleted: list[tuple[str, int]] = []
     for key, size in batch:
-        if not (_INTAKE.match(key) or _BLOB.match(key)):
+        if intake_key_parts(key) is None and blob_key_sha256(key) is None:
             skipped.add(key)
             continue
         try:
@@ -144,8 +143,8 @@ async def _record_delivered(
     keys = [key for key, _ in deleted]
     for key, size in deleted:
         await repository.record_deletion(conn, key, "retention", size, now)
-        if intake := _INTAKE.match(key):
-            await repository.mark_intake_purged(conn, intake[1], intake[2], now)
+        if intake := intake_key_parts(key):
+            await repository.mark_intake_purged(conn, *intake, now)
     for submission_id in await repository.mark_purged(conn, keys, now):
         await _log_purge(conn, submission_id, set(keys), policy, now)
 
@@ -218,10 +217,10 @@ async def _referenced_now(db: Database, key: str) -> bool:
 
 
 async def _referenced(conn: Connection, key: str) -> bool:
-    if intake := _INTAKE.match(key):
-        return await repository.referenced(conn, key, intake[1], intake[2])
-    if blob := _BLOB.match(key):
-        return await repository.referenced(conn, key, None, blob[1])
+    if intake := intake_key_parts(key):
+        return await repository.referenced(conn, key, *intake)
+    if sha256 := blob_key_sha256(key):
+        return await repository.referenced(conn, key, None, sha256)
     return await repository.referenced(conn, key, None, None)
 
 

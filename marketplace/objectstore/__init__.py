@@ -19,7 +19,9 @@ from marketplace.objectstore.base import (
     StoredObject,
     StoreUnavailable,
     blob_key,
+    blob_key_sha256,
     intake_key,
+    intake_key_parts,
 )
 from marketplace.objectstore.files import FileStore
 
@@ -37,7 +39,9 @@ __all__ = [
     "StoreUnavailable",
     "StoredObject",
     "blob_key",
+    "blob_key_sha256",
     "intake_key",
+    "intake_key_parts",
     "object_store_for",
 ]
 

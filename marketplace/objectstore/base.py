@@ -88,6 +88,22 @@ def blob_key(sha256: str) -> str:
     return f"delivery/blobs/{sha256[:2]}/{sha256}"
 
 
+_INTAKE_KEY = re.compile(r"^intake/(\d{8})/[0-9a-f]{2}/([0-9a-f]{64})\.pdf$")
+_BLOB_KEY = re.compile(r"^delivery/blobs/[0-9a-f]{2}/([0-9a-f]{64})$")
+
+
+def intake_key_parts(key: str) -> tuple[str, str] | None:
+    """(AGS, SHA-256) of a key made by ``intake_key``, else None."""
+    found = _INTAKE_KEY.match(key)
+    return (found[1], found[2]) if found else None
+
+
+def blob_key_sha256(key: str) -> str | None:
+    """The SHA-256 of a key made by ``blob_key``, else None."""
+    found = _BLOB_KEY.match(key)
+    return found[1] if found else None
+
+
 def checked_key(key: str) -> str:
     """``key`` if it is a relative path without ``..`` or empty parts."""
     if not _KEY.fullmatch(key) or ".." in key.split("/"):
