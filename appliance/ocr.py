@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import msgspec
@@ -24,19 +23,6 @@ from appliance.job import JobContext
 from appliance.pages import Page
 
 log = logging.getLogger(__name__)
-
-
-def ocr_pages(pages: list[Page], job: JobContext) -> list[Page]:
-    """The same pages, with ``text``, ``confidence`` and ``text_layer_path`` filled."""
-    todo = [page for page in pages if not page.blank]
-    done: dict[int, Page] = {}
-    with ThreadPoolExecutor(max_workers=job.workers) as pool:
-        futures = [pool.submit(ocr_page, page, job) for page in todo]
-        for count, future in enumerate(futures, start=1):
-            page = future.result()
-            done[page.number] = page
-            job.progress("ocr", count, len(todo))
-    return [done.get(page.number, page) for page in pages]
 
 
 def ocr_page(page: Page, job: JobContext) -> Page:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from appliance._exec import tesseract
-from appliance.clean import clean_page
-from appliance.ocr import ocr_pages, parse_tsv
+from appliance.ocr import parse_tsv
 from appliance.pages import Page
+from appliance.pipeline import clean_read_and_ocr
 from appliance.samples import letter, scan
 from tests.appliance.conftest import MakeJob
 
@@ -27,8 +27,8 @@ def test_tesseract_version_and_german_are_available() -> None:
 def test_two_pages_are_read_in_parallel_with_umlauts_and_confidence(
     tmp_path: Path, make_job: MakeJob
 ) -> None:
-    """GIVEN two cleaned 150 dpi letters with German text
-    WHEN they are OCR'd
+    """GIVEN two scanned 150 dpi letters with German text
+    WHEN they are cleaned and OCR'd by the pipeline's parallel stage
     THEN every line of each page's ground truth is read closely (umlauts included), has a
     confidence above 70, and a text-only PDF page for the text layer."""
     job = make_job()
@@ -40,9 +40,9 @@ def test_two_pages_are_read_in_parallel_with_umlauts_and_confidence(
         page = Page(
             number=number, source=raw.name, raw_path=str(raw), raw_sha256="", dpi=150
         )
-        pages.append(clean_page(page, job.settings, job.work_dir))
+        pages.append(page)
         truths.append(truth.text)
-    done = ocr_pages(pages, job)
+    done = clean_read_and_ocr(pages, job)
     for page, truth in zip(done, truths, strict=True):
         found = page.text.splitlines()
         for line in truth.splitlines():
